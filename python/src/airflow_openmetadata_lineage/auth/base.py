@@ -1,0 +1,71 @@
+"""The interface every auth provider implements, and the shared token cache.
+
+A provider turns `LineageConfig` into a bearer token. Providers that fetch tokens from an identity server subclass
+`CachedTokenProvider` and implement `_fetch()`; the cache gives them: one fetch shared by concurrent callers in a
+process, refresh `refresh_margin` seconds before expiry, and `invalidate()` for the client's single retry on 401.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Optional
+
+if TYPE_CHECKING:
+    from ..config import LineageConfig
+
+
+class AuthError(Exception):
+    """A token could not be obtained. The message must name the provider and never contain a secret."""
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    expires_at: Optional[float]  # epoch seconds; None = does not expire (static JWT)
+
+
+class AuthProvider:
+    """Base class. `name` is the `auth_provider_type` value; `required_keys` the `[lineage]` keys it needs."""
+
+    name: ClassVar[str] = ""
+    required_keys: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, config: LineageConfig) -> None:
+        self.config = config
+
+    def token(self, deadline: Optional[float] = None) -> Optional[str]:
+        """The bearer token to send, or None for no Authorization header. `deadline` is a time.monotonic() value."""
+        raise NotImplementedError
+
+    def invalidate(self) -> None:
+        """Forget a cached token (the server answered 401)."""
+
+
+class CachedTokenProvider(AuthProvider):
+    refresh_margin: ClassVar[float] = 60.0
+
+    def __init__(self, config: LineageConfig) -> None:
+        super().__init__(config)
+        self._lock = threading.Lock()
+        self._token: Optional[Token] = None
+
+    def _fetch(self, deadline: Optional[float]) -> Token:
+        raise NotImplementedError
+
+    def _fresh(self) -> bool:
+        t = self._token
+        return t is not None and (t.expires_at is None or t.expires_at - self.refresh_margin > time.time())
+
+    def token(self, deadline: Optional[float] = None) -> Optional[str]:
+        if self._fresh():
+            return self._token.value  # type: ignore[union-attr]
+        with self._lock:  # one fetch for all concurrent callers
+            if not self._fresh():
+                self._token = self._fetch(deadline)
+            return self._token.value  # type: ignore[union-attr]
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._token = None

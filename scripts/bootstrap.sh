@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Creates every virtualenv the tests, the demo and the benchmarks use. Idempotent: a venv is rebuilt only when
+# its requirements file changed (stamp = sha256 of the file). Usage: scripts/bootstrap.sh [driver|airflow2|airflow3|oracle|official|checkov ...]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export UV_NATIVE_TLS=1 UV_LINK_MODE=copy
+venvs="$root/.venvs"
+mkdir -p "$venvs"
+
+pick_python() {  # first candidate that runs (PATH, then pyenv's installs; pyenv shims may exist but fail)
+  local p v
+  for p in "$@"; do
+    if "$p" -c 'import sys' >/dev/null 2>&1; then command -v "$p"; return; fi
+    v=${p#python}
+    for cand in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/"$p"; do
+      if [ -x "$cand" ] && "$cand" -c 'import sys' >/dev/null 2>&1; then echo "$cand"; return; fi
+    done
+  done
+  echo "bootstrap: none of $* can run here" >&2; exit 1
+}
+
+# uv itself lives in a tiny venv so nothing is installed into the system Python.
+if [ ! -x "$venvs/uv/bin/uv" ]; then
+  echo "==> installing uv"
+  "$(pick_python python3.11 python3)" -m venv "$venvs/uv"
+  "$venvs/uv/bin/pip" install -q "uv==0.9.*" || "$venvs/uv/bin/pip" install -q uv
+fi
+uv="$venvs/uv/bin/uv"
+
+build_venv() {  # name python requirements-file
+  local name=$1 py=$2 req=$3 stamp
+  stamp=$(cat "$req" | sha256sum | cut -c1-16)
+  if [ -f "$venvs/$name/.stamp" ] && [ "$(cat "$venvs/$name/.stamp")" = "$stamp" ]; then
+    echo "==> venv $name up to date"; return
+  fi
+  echo "==> building venv $name ($req)"
+  local t0=$SECONDS
+  rm -rf "$venvs/$name"
+  "$uv" venv -q --python "$py" "$venvs/$name"
+  VIRTUAL_ENV="$venvs/$name" "$uv" pip install -q -r "$req"
+  echo "$stamp" > "$venvs/$name/.stamp"
+  echo "==> venv $name ready in $((SECONDS - t0)) s"
+}
+
+targets=${*:-driver airflow2 airflow3 oracle}
+for t in $targets; do
+  case $t in
+    driver)   build_venv driver   "$(pick_python python3.11 python3)" requirements/driver.txt ;;
+    airflow2) build_venv airflow2 "$(pick_python python3.11 python3)" requirements/airflow2.txt ;;
+    airflow3) build_venv airflow3 "$(pick_python python3.12 python3.11 python3)" requirements/airflow3.txt ;;
+    oracle)   build_venv oracle   "$(pick_python python3.11 python3)" requirements/oracle.txt ;;
+    official) build_venv official "$(pick_python python3.11 python3)" requirements/official.txt ;;
+    checkov)  build_venv checkov  "$(pick_python python3.11 python3)" requirements/checkov.txt ;;
+    *) echo "bootstrap: unknown venv $t" >&2; exit 2 ;;
+  esac
+done
