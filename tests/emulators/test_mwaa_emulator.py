@@ -1,0 +1,320 @@
+"""The MWAA control-plane emulator answers botocore's MWAA client the way the service does (against moto)."""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+
+from tests.emulators.mwaa import MwaaEmulator
+
+REGION = "us-east-1"
+DELAY = 0.3
+
+
+def _client(service: str, endpoint: str, **config: Any) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}, **config),
+    )
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def emulator(moto_url: str) -> Iterator[MwaaEmulator]:
+    with MwaaEmulator(moto_url, create_delay=DELAY, update_delay=DELAY, delete_delay=DELAY) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def mwaa(emulator: MwaaEmulator) -> Any:
+    # No client-side validation: the emulator must reject bad input itself, as the Go SDK checks little.
+    return _client("mwaa", emulator.url, inject_host_prefix=False, parameter_validation=False)
+
+
+@pytest.fixture(scope="module")
+def aws(moto_url: str) -> dict[str, Any]:
+    """Resources an environment refers to, created in moto: bucket + objects, role, network."""
+    s3, iam, ec2 = (_client(s, moto_url) for s in ("s3", "iam", "ec2"))
+    s3.create_bucket(Bucket="mwaa-src")
+    s3.put_bucket_versioning(Bucket="mwaa-src", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_public_access_block(
+        Bucket="mwaa-src",
+        PublicAccessBlockConfiguration={
+            k: True
+            for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        },
+    )
+    s3.create_bucket(Bucket="unversioned")
+    v1 = s3.put_object(Bucket="mwaa-src", Key="plugins.zip", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket="mwaa-src", Key="plugins.zip", Body=b"two")["VersionId"]
+    req = s3.put_object(Bucket="mwaa-src", Key="requirements.txt", Body=b"x\n")["VersionId"]
+    role = iam.create_role(RoleName="mwaa-exec", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"][
+        "SubnetId"
+    ]
+    b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone="us-east-1b")["Subnet"][
+        "SubnetId"
+    ]
+    a2 = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.3.0/24", AvailabilityZone="us-east-1a")["Subnet"][
+        "SubnetId"
+    ]
+    sg = ec2.create_security_group(GroupName="mwaa", Description="mwaa", VpcId=vpc)["GroupId"]
+    return {"role": role, "subnets": [a, b], "same_az": [a, a2], "sg": sg, "v1": v1, "v2": v2, "req": req}
+
+
+def _request(aws: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "ExecutionRoleArn": aws["role"],
+        "SourceBucketArn": "arn:aws:s3:::mwaa-src",
+        "DagS3Path": "dags/",
+        "NetworkConfiguration": {"SubnetIds": aws["subnets"], "SecurityGroupIds": [aws["sg"]]},
+        "PluginsS3Path": "plugins.zip",
+        "PluginsS3ObjectVersion": aws["v1"],
+        "RequirementsS3Path": "requirements.txt",
+        "AirflowVersion": "2.10.3",
+        "AirflowConfigurationOptions": {
+            "lineage.airflow_service_name": "mwaa",
+            "lineage.jwt_token": "s3cr3t-%%",
+        },
+        "Tags": {"team": "data"},
+    }
+    request.update(overrides)
+    return request
+
+
+def _wait(mwaa: Any, name: str, want: str | None, timeout: float = 10.0) -> list[str]:
+    """Polls like Terraform's waiters; returns the statuses seen (want=None: until it is gone)."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status = mwaa.get_environment(Name=name)["Environment"]["Status"]
+        except ClientError as err:
+            if want is None and err.response["Error"]["Code"] == "ResourceNotFoundException":
+                return seen
+            raise
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        if status == want:
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"{name} never reached {want}: saw {seen}")
+
+
+def _error(call: Any, **kwargs: Any) -> tuple[str, int, str]:
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    response = info.value.response
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Message"],
+    )
+
+
+def test_create_waits_then_reports_everything(mwaa: Any, aws: dict[str, Any]) -> None:
+    arn = mwaa.create_environment(Name="env-create", **_request(aws))["Arn"]
+    assert arn == "arn:aws:airflow:us-east-1:123456789012:environment/env-create"
+    assert _wait(mwaa, "env-create", "AVAILABLE") == ["CREATING", "AVAILABLE"]
+    env = mwaa.get_environment(Name="env-create")["Environment"]
+    assert env["AirflowConfigurationOptions"]["lineage.jwt_token"] == "s3cr3t-%%"
+    assert env["PluginsS3ObjectVersion"] == aws["v1"]
+    assert env["RequirementsS3ObjectVersion"] == aws["req"], "latest version resolved when none is named"
+    assert env["NetworkConfiguration"]["SubnetIds"] == aws["subnets"]
+    assert env["LastUpdate"]["Status"] == "SUCCESS" and env["LastUpdate"]["WorkerReplacementStrategy"]
+    assert (env["EnvironmentClass"], env["MinWorkers"], env["MaxWorkers"], env["Schedulers"]) == (
+        "mw1.small",
+        1,
+        10,
+        2,
+    )
+    assert env["Tags"] == {"team": "data"}
+    assert set(env["LoggingConfiguration"]) == {
+        "DagProcessingLogs",
+        "SchedulerLogs",
+        "TaskLogs",
+        "WebserverLogs",
+        "WorkerLogs",
+    }
+    assert env["CreatedAt"].year >= 2024
+    assert "env-create" in mwaa.list_environments()["Environments"]
+    assert _error(mwaa.create_environment, Name="env-create", **_request(aws))[:2] == (
+        "ValidationException",
+        400,
+    )
+    mwaa.delete_environment(Name="env-create")
+    _wait(mwaa, "env-create", None)
+
+
+BAD_INPUTS = {
+    "upper-case option key": (
+        {"AirflowConfigurationOptions": {"Lineage.backend": "x"}},
+        "AirflowConfigurationOptions",
+    ),
+    "option key over 64": ({"AirflowConfigurationOptions": {"lineage." + "k" * 60: "x"}}, "length"),
+    "newline in option value": ({"AirflowConfigurationOptions": {"lineage.private_key": "a\nb"}}, "pattern"),
+    "empty option value": ({"AirflowConfigurationOptions": {"lineage.email": ""}}, "length"),
+    "airflow version": ({"AirflowVersion": "2.6.3"}, "2.7.2"),
+    "environment class": ({"EnvironmentClass": "mw1.huge"}, "EnvironmentClass"),
+    "workers": ({"MinWorkers": 5, "MaxWorkers": 2}, "MinWorkers"),
+    "micro workers": ({"EnvironmentClass": "mw1.micro", "MaxWorkers": 2}, "mw1.micro"),
+    "one subnet": (
+        {"NetworkConfiguration": {"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}},
+        "SubnetIds",
+    ),
+    "missing bucket": ({"SourceBucketArn": "arn:aws:s3:::nope"}, "nope"),
+    "unversioned bucket": ({"SourceBucketArn": "arn:aws:s3:::unversioned"}, "versioning"),
+    "missing role": ({"ExecutionRoleArn": "arn:aws:iam::123456789012:role/nope"}, "execution role"),
+    "missing plugins version": ({"PluginsS3ObjectVersion": "nope"}, "plugins"),
+    "missing requirements": ({"RequirementsS3Path": "missing.txt"}, "missing.txt"),
+    "bad name": ({"Name": "9env"}, "Name"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_create_rejects_bad_input_like_the_service(mwaa: Any, aws: dict[str, Any], case: str) -> None:
+    overrides, named = dict(BAD_INPUTS[case][0]), BAD_INPUTS[case][1]
+    name = overrides.pop("Name", "env-bad")
+    code, status, message = _error(mwaa.create_environment, Name=name, **_request(aws, **overrides))
+    assert (code, status) == ("ValidationException", 400)
+    assert named in message
+    assert "s3cr3t" not in message
+    assert name not in mwaa.list_environments()["Environments"]
+
+
+def test_network_checks(mwaa: Any, aws: dict[str, Any], moto_url: str) -> None:
+    same_az = {"SubnetIds": aws["same_az"], "SecurityGroupIds": [aws["sg"]]}
+    assert (
+        "different Availability Zones"
+        in _error(mwaa.create_environment, Name="n", **_request(aws, NetworkConfiguration=same_az))[2]
+    )
+    no_sg = {"SubnetIds": aws["subnets"], "SecurityGroupIds": ["sg-0123456789abcdef0"]}
+    assert (
+        "Security groups"
+        in _error(mwaa.create_environment, Name="n", **_request(aws, NetworkConfiguration=no_sg))[2]
+    )
+
+
+def test_option_values_never_echoed(mwaa: Any, aws: dict[str, Any]) -> None:
+    options = {"lineage.jwt_token": "top-secret\u00e9"}
+    message = _error(
+        mwaa.create_environment, Name="env-secret", **_request(aws, AirflowConfigurationOptions=options)
+    )[2]
+    assert "lineage.jwt_token" in message and "top-secret" not in message
+
+
+def test_update_rolls_out_new_versions_and_options(mwaa: Any, aws: dict[str, Any]) -> None:
+    mwaa.create_environment(Name="env-update", **_request(aws))
+    assert _error(mwaa.update_environment, Name="env-update", MaxWorkers=3)[2].startswith(
+        "Environment env-update is CREATING"
+    )
+    _wait(mwaa, "env-update", "AVAILABLE")
+    mwaa.update_environment(
+        Name="env-update",
+        PluginsS3ObjectVersion=aws["v2"],
+        AirflowConfigurationOptions={"lineage.airflow_service_name": "renamed"},
+        WorkerReplacementStrategy="GRACEFUL",
+    )
+    env = mwaa.get_environment(Name="env-update")["Environment"]
+    assert env["Status"] == "UPDATING" and env["LastUpdate"]["Status"] == "PENDING"
+    assert _wait(mwaa, "env-update", "AVAILABLE") == ["UPDATING", "AVAILABLE"]
+    env = mwaa.get_environment(Name="env-update")["Environment"]
+    assert env["PluginsS3ObjectVersion"] == aws["v2"]
+    assert env["AirflowConfigurationOptions"] == {"lineage.airflow_service_name": "renamed"}
+    assert env["LastUpdate"] == {
+        **env["LastUpdate"],
+        "Status": "SUCCESS",
+        "WorkerReplacementStrategy": "GRACEFUL",
+    }
+    downgrade = _error(mwaa.update_environment, Name="env-update", AirflowVersion="2.9.2")
+    assert downgrade[:2] == ("ValidationException", 400) and "minor upgrades" in downgrade[2]
+    assert (
+        _error(mwaa.update_environment, Name="env-update", AirflowVersion="3.0.6")[0] == "ValidationException"
+    )
+    mwaa.update_environment(Name="env-update", AirflowVersion="2.11.0")
+    _wait(mwaa, "env-update", "AVAILABLE")
+    assert mwaa.get_environment(Name="env-update")["Environment"]["AirflowVersion"] == "2.11.0"
+    mwaa.delete_environment(Name="env-update")
+    assert _wait(mwaa, "env-update", None) == ["DELETING"]
+
+
+def test_tags(mwaa: Any, aws: dict[str, Any]) -> None:
+    arn = mwaa.create_environment(Name="env-tags", **_request(aws))["Arn"]
+    mwaa.tag_resource(ResourceArn=arn, Tags={"owner": "me", "cost": "1"})
+    mwaa.untag_resource(ResourceArn=arn, tagKeys=["cost", "team"])
+    assert mwaa.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"owner": "me"}
+    assert mwaa.get_environment(Name="env-tags")["Environment"]["Tags"] == {"owner": "me"}
+    missing = arn.replace("env-tags", "env-none")
+    assert _error(mwaa.list_tags_for_resource, ResourceArn=missing)[:2] == ("ResourceNotFoundException", 404)
+    _wait(mwaa, "env-tags", "AVAILABLE")
+    mwaa.delete_environment(Name="env-tags")
+    _wait(mwaa, "env-tags", None)
+
+
+def test_not_found_and_list_pages(mwaa: Any, aws: dict[str, Any]) -> None:
+    assert _error(mwaa.get_environment, Name="ghost")[:2] == ("ResourceNotFoundException", 404)
+    assert _error(mwaa.delete_environment, Name="ghost")[:2] == ("ResourceNotFoundException", 404)
+    assert _error(mwaa.update_environment, Name="ghost", MaxWorkers=2)[:2] == (
+        "ResourceNotFoundException",
+        404,
+    )
+    for i in range(3):
+        mwaa.create_environment(Name=f"env-page{i}", **_request(aws))
+    pages = list(mwaa.get_paginator("list_environments").paginate(PaginationConfig={"PageSize": 2}))
+    assert [len(p["Environments"]) for p in pages] == [2, 1]
+    for i in range(3):
+        _wait(mwaa, f"env-page{i}", "AVAILABLE")
+        mwaa.delete_environment(Name=f"env-page{i}")
+    for i in range(3):
+        _wait(mwaa, f"env-page{i}", None)
+    assert mwaa.list_environments()["Environments"] == []
+
+
+def test_tokens(mwaa: Any, aws: dict[str, Any]) -> None:
+    mwaa.create_environment(Name="env-token", **_request(aws))
+    cli = mwaa.create_cli_token(Name="env-token")
+    web = mwaa.create_web_login_token(Name="env-token")
+    assert cli["CliToken"] and cli["WebServerHostname"].endswith(".airflow.amazonaws.com")
+    assert web["WebToken"] != cli["CliToken"] and web["IamIdentity"] == aws["role"]
+    _wait(mwaa, "env-token", "AVAILABLE")
+    mwaa.delete_environment(Name="env-token")
+    _wait(mwaa, "env-token", None)
+
+
+def test_answers_as_an_http_proxy(emulator: MwaaEmulator) -> None:
+    """The Go SDK sends `GET http://api.127.0.0.1:<port>/...` to the proxy: the emulator must route it."""
+    conn = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=5)
+    conn.request("GET", "http://api.127.0.0.1:9/environments/ghost", headers={"Host": "api.127.0.0.1:9"})
+    response = conn.getresponse()
+    assert response.status == 404
+    assert response.getheader("x-amzn-ErrorType") == "ResourceNotFoundException"
+    conn.close()
+    via_proxy = requests.get("http://api.127.0.0.1:9/environments", proxies={"http": emulator.url}, timeout=5)
+    assert via_proxy.status_code == 200 and "Environments" in via_proxy.json()
+
+
+def test_unknown_operation_is_a_clear_404(emulator: MwaaEmulator) -> None:
+    response = requests.get(f"{emulator.url}/nothing-here", timeout=5)
+    assert response.status_code == 404 and "No MWAA operation" in response.json()["message"]
