@@ -10,9 +10,9 @@ Token endpoint, from `org_url`:
   server);
 - a URL already ending in `/v1/token` is used as is.
 
-`email` (the seed requires it) is added as an `email` claim of the client assertion, as OpenMetadata 0.10's client did.
-Okta ignores it; it does not change who the token is for (the access token's `sub` is the client id), so
-OpenMetadata's bot mapping must use the token's claims. It is kept for compatibility and audit.
+`email` (the seed requires it) is added as an `email` claim of the client assertion, as OpenMetadata 0.10's
+client did. Okta ignores it; it does not change who the token is for (the access token's `sub` is the client
+id), so OpenMetadata's bot mapping must use the token's claims. It is kept for compatibility and audit.
 """
 
 from __future__ import annotations
