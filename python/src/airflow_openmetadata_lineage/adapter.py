@@ -1,0 +1,140 @@
+"""Airflow objects -> the plain dataclasses of model.py. Read by attribute, so it serves Airflow 2 and 3 alike
+(backend and listener); no Airflow import here."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any, Optional
+
+from . import xlets
+from .model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
+
+log = logging.getLogger(__name__)
+
+DOC_ATTRS = ("doc_md", "doc", "doc_rst", "doc_json", "doc_yaml")
+
+
+def airflow_major() -> int:
+    try:
+        from airflow import __version__
+
+        return int(str(__version__).split(".")[0])
+    except Exception:
+        return 2
+
+
+def epoch_ms(value: Any) -> Optional[int]:
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
+    return None
+
+
+def _doc(obj: Any) -> Optional[str]:
+    for attr in DOC_ATTRS:
+        value = getattr(obj, attr, None)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def _display(obj: Any, attr: str, ident: str) -> Optional[str]:
+    value = getattr(obj, attr, None)
+    return value if isinstance(value, str) and value and value != ident else None
+
+
+def task_info(task: Any) -> TaskInfo:
+    return TaskInfo(
+        task_id=task.task_id,
+        operator=str(getattr(task, "task_type", None) or type(task).__name__),
+        downstream=tuple(sorted(getattr(task, "downstream_task_ids", ()) or ())),
+        doc=_doc(task),
+        display_name=_display(task, "task_display_name", task.task_id),
+    )
+
+
+def dag_info(dag: Any) -> DagInfo:
+    doc_md = getattr(dag, "doc_md", None)
+    description = doc_md if isinstance(doc_md, str) and doc_md.strip() else getattr(dag, "description", None)
+    return DagInfo(
+        dag_id=dag.dag_id,
+        tasks=tuple(task_info(t) for t in sorted(dag.tasks, key=lambda t: t.task_id)),
+        description=description if isinstance(description, str) else None,
+        display_name=_display(dag, "dag_display_name", dag.dag_id),
+    )
+
+
+def task_run_info(ti: Any, state: Optional[str] = None, end_ms: Optional[int] = None) -> TaskRunInfo:
+    raw_state = state if state is not None else getattr(ti, "state", None)
+    return TaskRunInfo(
+        task_id=ti.task_id,
+        state=None if raw_state is None else str(getattr(raw_state, "value", raw_state)),
+        start_ms=epoch_ms(getattr(ti, "start_date", None)),
+        end_ms=end_ms if end_ms is not None else epoch_ms(getattr(ti, "end_date", None)),
+        map_index=int(getattr(ti, "map_index", -1) if getattr(ti, "map_index", None) is not None else -1),
+        try_number=int(getattr(ti, "try_number", 1) or 1),
+    )
+
+
+def logical_date_ms(dag_run: Any, ti: Any = None) -> int:
+    """The run's logical date; Airflow 3 manual runs may have none, so fall back to run_after / start."""
+    for obj, attr in (
+        (dag_run, "logical_date"),
+        (dag_run, "execution_date"),
+        (ti, "logical_date"),
+        (dag_run, "run_after"),
+        (dag_run, "start_date"),
+    ):
+        ms = epoch_ms(getattr(obj, attr, None)) if obj is not None else None
+        if ms is not None:
+            return ms
+    return int(time.time() * 1000)
+
+
+def run_info(dag_run: Any, current: TaskRunInfo, siblings: Optional[list[Any]]) -> RunInfo:
+    """The run with every task's state (complete) when the sibling task instances are readable, else this task
+    only (complete=False: the reporter merges with the status the server holds)."""
+    runs = [current]
+    if siblings is not None:
+        runs += [
+            task_run_info(ti)
+            for ti in siblings
+            if (ti.task_id, getattr(ti, "map_index", -1)) != (current.task_id, current.map_index)
+        ]
+    state = getattr(dag_run, "state", None)
+    return RunInfo(
+        dag_id=dag_run.dag_id,
+        run_id=dag_run.run_id,
+        logical_date_ms=logical_date_ms(dag_run),
+        state=None if state is None else str(getattr(state, "value", state)),
+        task_runs=tuple(runs),
+        complete=siblings is not None,
+    )
+
+
+def task_report(
+    task: Any,
+    dag: Any,
+    dag_run: Any,
+    ti: Any,
+    inlets: Any,
+    outlets: Any,
+    state: str,
+    siblings: Optional[list[Any]],
+    end_ms: Optional[int] = None,
+) -> TaskReport:
+    """Everything the reporter needs for one finished task instance, as plain data. `end_ms` defaults to the
+    task instance's end date, else now (the backend runs before Airflow records the end)."""
+    end = end_ms or epoch_ms(getattr(ti, "end_date", None)) or int(time.time() * 1000)
+    current = task_run_info(ti, state=state, end_ms=end)
+    return TaskReport(
+        dag=dag_info(dag),
+        run=run_info(dag_run, current, siblings),
+        task_id=task.task_id,
+        inlets=tuple(xlets.collect(inlets)),
+        outlets=tuple(xlets.collect(outlets)),
+        airflow_major=airflow_major(),
+        map_index=current.map_index,
+        try_number=current.try_number,
+    )

@@ -1,0 +1,129 @@
+"""A small key -> JSON value cache with expiry, in memory and in one file shared by a worker's task processes.
+
+Every task process on a worker starts fresh, so the in-memory layer alone would re-send the service and
+pipeline
+on every task. The file (in spool_dir) is read under a shared fcntl lock and rewritten atomically (temp file +
+os.replace) under an exclusive one. Any file problem degrades to memory only: caching must never fail a
+report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Optional
+
+log = logging.getLogger(__name__)
+
+MAX_ENTRIES = 5000  # bounded: oldest-expiring entries are dropped first
+
+
+class DiskCache:
+    def __init__(self, directory: Optional[str], name: str = "cache.json") -> None:
+        self.path = os.path.join(directory, name) if directory else None
+        self._memory: dict[str, tuple[float, Any]] = {}  # key -> (expires_at epoch, value)
+        self._lock = threading.Lock()
+        self._disk_ok = self.path is not None
+
+    @contextmanager
+    def _locked(self, exclusive: bool) -> Iterator[None]:
+        import fcntl  # POSIX only; MWAA workers are Linux
+
+        assert self.path is not None
+        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        with open(self.path + ".lock", "a+") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def _read_file(self) -> dict[str, list[Any]]:
+        assert self.path is not None
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                data = json.load(f)
+            return data if isinstance(data, dict) else {}
+        except FileNotFoundError:
+            return {}
+        except ValueError:  # a torn or foreign file: start over
+            return {}
+
+    def _write_file(self, data: dict[str, list[Any]]) -> None:
+        assert self.path is not None
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self.path), prefix=".cache-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def _disk_failed(self, exc: Exception) -> None:
+        self._disk_ok = False
+        log.warning(
+            "OpenMetadata lineage: cache file %s unusable (%s); caching in memory only", self.path, exc
+        )
+
+    def get(self, key: str) -> Optional[Any]:
+        now = time.time()
+        with self._lock:
+            hit = self._memory.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        if not self._disk_ok:
+            return None
+        try:
+            with self._locked(exclusive=False):
+                entry = self._read_file().get(key)
+        except Exception as exc:
+            self._disk_failed(exc)
+            return None
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], (int, float))):
+            return None
+        if entry[0] <= now:
+            return None
+        with self._lock:
+            self._memory[key] = (entry[0], entry[1])
+        return entry[1]
+
+    def set(self, key: str, value: Any, ttl: float) -> None:
+        expires = time.time() + ttl
+        with self._lock:
+            self._memory[key] = (expires, value)
+        if not self._disk_ok:
+            return
+        try:
+            with self._locked(exclusive=True):
+                data = self._read_file()
+                data[key] = [expires, value]
+                now = time.time()
+                data = {k: v for k, v in data.items() if isinstance(v, list) and v and v[0] > now}
+                if len(data) > MAX_ENTRIES:
+                    keep = sorted(data, key=lambda k: data[k][0])[-MAX_ENTRIES:]
+                    data = {k: data[k] for k in keep}
+                self._write_file(data)
+        except Exception as exc:
+            self._disk_failed(exc)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._memory.pop(key, None)
+        if not self._disk_ok:
+            return
+        try:
+            with self._locked(exclusive=True):
+                data = self._read_file()
+                if data.pop(key, None) is not None:
+                    self._write_file(data)
+        except Exception as exc:
+            self._disk_failed(exc)

@@ -1,0 +1,171 @@
+"""HTTP to the OpenMetadata REST API: one session per process, per-request timeout bounded by the report's
+deadline.
+
+No retry sleeps on the task's path. A 401 gets one token refresh and one retry. Errors come in three kinds the
+reporter treats differently: transient (worth spooling), not found (unknown entity), rejected (won't ever
+work).
+`verify` is passed per request because REQUESTS_CA_BUNDLE overrides Session.verify (FACTS.md).
+Messages carry the method, path and status, never a token or a secret.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    import requests
+
+    from .auth.base import AuthProvider
+    from .config import LineageConfig
+
+# Below this many seconds left, a request cannot usefully start.
+MIN_REQUEST_SECONDS = 0.05
+
+_session: Optional[requests.Session] = None
+_session_lock = threading.Lock()
+
+
+class ClientError(Exception):
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TransientError(ClientError):
+    """Connection error, timeout, 5xx, 429, no token: the same request may work later (spool it)."""
+
+
+class BudgetExhausted(TransientError):
+    """The report's time budget ran out before this request could start."""
+
+
+class NotFoundError(ClientError):
+    """404: the entity (table FQN, pipeline) does not exist on the server."""
+
+
+class RejectedError(ClientError):
+    """Any other 4xx (bad body, forbidden, 401 after a refresh): resending the same request will not help."""
+
+
+def session() -> requests.Session:
+    """The process-wide session (connection pooling across reports of one task process)."""
+    global _session
+    if _session is None:
+        with _session_lock:
+            if _session is None:
+                import requests  # lazy: the backend module must import cheaply
+
+                s = requests.Session()
+                s.headers.update({"Accept": "application/json", "User-Agent": "airflow-openmetadata-lineage"})
+                s.trust_env = True  # proxies from the environment still apply; verify is per request
+                _session = s
+    return _session
+
+
+def quote_fqn(fqn: str) -> str:
+    """An FQN as one URL path segment (quotes, slashes and spaces escaped)."""
+    return quote(fqn, safe="")
+
+
+def deadline_in(seconds: float) -> float:
+    return time.monotonic() + seconds
+
+
+class OpenMetadataClient:
+    def __init__(self, config: LineageConfig, auth: AuthProvider) -> None:
+        self.config = config
+        self.auth = auth
+        self.requests_sent = 0  # for logs and benchmarks
+
+    def _timeout(self, deadline: Optional[float]) -> float:
+        if deadline is None:
+            return self.config.timeout
+        left = deadline - time.monotonic()
+        if left < MIN_REQUEST_SECONDS:
+            raise BudgetExhausted("time budget exhausted")
+        return min(self.config.timeout, left)
+
+    def _token(self, deadline: Optional[float]) -> Optional[str]:
+        from .auth.base import AuthError
+
+        try:
+            return self.auth.token(deadline)
+        except AuthError as exc:
+            raise TransientError(f"no token from {self.auth.name or 'auth provider'}: {exc}") from None
+        except Exception as exc:  # a provider bug or library error: report its type only, it may hold secrets
+            raise TransientError(
+                f"no token from {self.auth.name or 'auth provider'}: {type(exc).__name__}"
+            ) from None
+
+    def _send(self, method: str, path: str, body: Any, deadline: Optional[float], token: Optional[str]):
+        import requests
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        timeout = self._timeout(deadline)
+        self.requests_sent += 1
+        try:
+            return session().request(
+                method,
+                self.config.endpoint + path,
+                json=body,
+                headers=headers,
+                timeout=timeout,
+                verify=self.config.verify,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            raise TransientError(f"{method} {path}: timed out after {timeout:.2f}s") from None
+        except requests.RequestException as exc:
+            # requests' messages hold the URL (no secrets in it) and the cause; keep the class name only.
+            raise TransientError(f"{method} {path}: {type(exc).__name__}") from None
+
+    def request(self, method: str, path: str, body: Any = None, deadline: Optional[float] = None) -> Any:
+        """Send one request; return the parsed JSON (or None when empty). `path` starts with /v1/."""
+        token = self._token(deadline)
+        response = self._send(method, path, body, deadline, token)
+        if response.status_code == 401:
+            self.auth.invalidate()
+            fresh = self._token(deadline)
+            if fresh is not None and fresh != token:  # a static token would just fail again
+                response = self._send(method, path, body, deadline, fresh)
+        return self._result(method, path, response)
+
+    @staticmethod
+    def _result(method: str, path: str, response: requests.Response) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                raise TransientError(
+                    f"{method} {path}: HTTP {status} with a body that is not JSON", status
+                ) from None
+        detail = _server_message(response)
+        message = f"{method} {path}: HTTP {status}{': ' + detail if detail else ''}"
+        if status == 404:
+            raise NotFoundError(message, status)
+        if status == 429 or status >= 500 or status in (408,):
+            raise TransientError(message, status)
+        raise RejectedError(message, status)
+
+    def get(self, path: str, deadline: Optional[float] = None) -> Any:
+        return self.request("GET", path, None, deadline)
+
+    def put(self, path: str, body: Any, deadline: Optional[float] = None) -> Any:
+        return self.request("PUT", path, body, deadline)
+
+
+def _server_message(response: requests.Response) -> str:
+    """OpenMetadata's `{"code":..., "message":...}` text, shortened; it describes the body, not our
+    headers."""
+    try:
+        data = response.json()
+        message = data.get("message") if isinstance(data, dict) else None
+    except ValueError:
+        message = None
+    return str(message)[:300] if message else ""

@@ -1,0 +1,293 @@
+"""The `[lineage]` options: the only module that reads Airflow config (docs/architecture.md §1).
+
+Values are read raw and decoded here once: `%%` -> `%`, `aws-secretsmanager:` references -> the secret
+(verbatim),
+`base64:` and `\\n`-escaped PEM -> multi-line text. Validation errors name the `[lineage]` key and say what
+to write;
+they never quote a secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Union
+from urllib.parse import urlsplit
+
+from . import auth, secrets
+
+# (section, key) -> raw value or None when unset.
+OptionGetter = Callable[[str, str], Optional[str]]
+
+SECTION = "lineage"
+
+# Keys whose values must never appear in a message or log line.
+SECRET_KEYS = frozenset({"jwt_token", "secret_key", "client_secret", "private_key"})
+
+# Every key the wheel reads; providers get all of them (decoded) in `LineageConfig.options`.
+PROVIDER_KEYS = (
+    "jwt_token",
+    "secret_key",
+    "client_id",
+    "client_secret",
+    "domain",
+    "org_url",
+    "private_key",
+    "email",
+    "scopes",
+    "authority",
+    "token_endpoint",
+    "audience",
+)
+GENERAL_KEYS = (
+    "airflow_service_name",
+    "openmetadata_api_endpoint",
+    "auth_provider_type",
+    "timeout",
+    "time_budget",
+    "verify_ssl",
+    "ca_bundle",
+    "airflow_base_url",
+    "spool_dir",
+)
+
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_TIME_BUDGET = 10.0
+DEFAULT_BASE_URL = "http://localhost:8080"
+
+
+class ConfigError(Exception):
+    """A `[lineage]` option is missing or malformed. `key` is the option; the message says what to write."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+@dataclass(frozen=True)
+class LineageConfig:
+    service_name: str
+    endpoint: str  # normalised: http(s)://host[:port][/prefix]/api, no trailing slash
+    auth_provider_type: str  # registry name (aliases resolved)
+    options: dict[str, str] = field(repr=False)  # decoded provider keys that are set
+    verify: Union[bool, str] = True  # requests' `verify`: bool or a CA bundle path
+    timeout: float = DEFAULT_TIMEOUT
+    time_budget: float = DEFAULT_TIME_BUDGET
+    airflow_base_url: str = DEFAULT_BASE_URL
+    spool_dir: str = ""
+
+    def scopes(self) -> list[str]:
+        return parse_scopes(self.options.get("scopes", ""))
+
+
+def parse_scopes(value: str) -> list[str]:
+    """`[a, b]` (the seed's form), a JSON list, or `a,b` / `a b` -> ["a", "b"]."""
+    text = value.strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+            if isinstance(parsed, list):
+                return [str(s).strip() for s in parsed if str(s).strip()]
+        except ValueError:
+            pass
+        text = text.strip("[]")
+    parts = text.replace(",", " ").split()
+    return [p.strip().strip("'\"") for p in parts if p.strip().strip("'\"")]
+
+
+def undouble_percent(value: str) -> str:
+    """airflow.cfg escaping: `%%` means `%` (values are read raw, so env vars and airflow.cfg read the
+    same)."""
+    return value.replace("%%", "%")
+
+
+def decode_inline(key: str, value: str) -> str:
+    """Decode the one-line forms of multi-line values: `base64:<b64>` and PEM with literal `\\n`."""
+    if value.startswith("base64:"):
+        try:
+            return base64.b64decode(value[len("base64:") :].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise ConfigError(
+                key, f"[{SECTION}] {key} starts with 'base64:' but the rest is not valid base64 of UTF-8 text"
+            ) from None
+    if value.lstrip().startswith("-----BEGIN") and "\\n" in value:
+        return value.replace("\\n", "\n")
+    return value
+
+
+def airflow_getter() -> OptionGetter:
+    """Read options through Airflow's config (airflow.cfg or AIRFLOW__SECTION__KEY env vars), raw."""
+    from airflow.configuration import conf  # lazy: tests and the CLI can run without it
+
+    def get(section: str, key: str) -> Optional[str]:
+        # Airflow expands $VARS and ~ in env values; read ours verbatim (env wins over airflow.cfg, as in
+        # Airflow).
+        env = os.environ.get(f"AIRFLOW__{section.upper()}__{key.upper()}")
+        if env is not None:
+            return env
+        try:
+            value = conf.get(section, key, raw=True, fallback=None)
+        except Exception:  # missing section on some versions
+            return None
+        return None if value is None else str(value)
+
+    return get
+
+
+def mapping_getter(lineage: Mapping[str, str], **sections: Mapping[str, str]) -> OptionGetter:
+    """An OptionGetter over plain dicts: `lineage` is the `[lineage]` section; other sections by keyword."""
+    all_sections = {SECTION: lineage, **sections}
+
+    def get(section: str, key: str) -> Optional[str]:
+        return all_sections.get(section, {}).get(key)
+
+    return get
+
+
+def _read(get: OptionGetter, key: str, timeout: float) -> Optional[str]:
+    """One `[lineage]` value, decoded; None when unset or blank."""
+    raw = get(SECTION, key)
+    if raw is None or not raw.strip():
+        return None
+    raw = raw.strip()
+    if secrets.is_reference(raw):
+        try:
+            return secrets.resolve(raw, timeout=timeout)  # verbatim: no %% or base64 decoding
+        except secrets.SecretError as exc:
+            raise ConfigError(key, f"[{SECTION}] {key}: {exc}") from None
+    return decode_inline(key, undouble_percent(raw))
+
+
+def _number(get: OptionGetter, key: str, default: float, timeout: float) -> float:
+    text = _read(get, key, timeout)
+    if text is None:
+        return default
+    try:
+        number = float(text)
+    except ValueError:
+        number = -1.0
+    if not number > 0 or number == float("inf"):
+        raise ConfigError(key, f"[{SECTION}] {key} must be a positive number of seconds, e.g. {default:g}")
+    return number
+
+
+def _endpoint(text: Optional[str]) -> str:
+    key = "openmetadata_api_endpoint"
+    if text is None:
+        raise ConfigError(
+            key, f"[{SECTION}] {key} is missing: set it to the server URL, e.g. http://openmetadata:8585/api"
+        )
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            key,
+            f"[{SECTION}] {key} must be an http(s) URL with a host, e.g. http://openmetadata:8585/api",
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise ConfigError(
+            key, f"[{SECTION}] {key} has an invalid port; e.g. http://openmetadata:8585/api"
+        ) from None
+    if parts.query or parts.fragment:
+        raise ConfigError(
+            key, f"[{SECTION}] {key} must not have a query or fragment; e.g. http://host:8585/api"
+        )
+    path = parts.path.rstrip("/")
+    if not path.endswith("/api"):
+        path += "/api"
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _verify(get: OptionGetter, timeout: float) -> Union[bool, str]:
+    ca_bundle = _read(get, "ca_bundle", timeout)
+    text = _read(get, "verify_ssl", timeout)
+    if text is not None and text.lower() in ("true", "yes", "1", "on"):
+        verify: Union[bool, str] = True
+    elif text is not None and text.lower() in ("false", "no", "0", "off"):
+        verify = False
+    elif text is not None:
+        verify = text  # a CA bundle path
+    else:
+        verify = True
+    if ca_bundle is not None and verify is not False:
+        verify = ca_bundle
+    if isinstance(verify, str):
+        key = "ca_bundle" if ca_bundle is not None and verify == ca_bundle else "verify_ssl"
+        if not os.path.isfile(verify):
+            raise ConfigError(
+                key,
+                f"[{SECTION}] {key} names a CA bundle file that does not exist: {verify} (or use true/false)",
+            )
+    return verify
+
+
+def _base_url(get: OptionGetter, timeout: float) -> str:
+    url = _read(get, "airflow_base_url", timeout) or get("webserver", "base_url") or get("api", "base_url")
+    url = (url or DEFAULT_BASE_URL).strip().rstrip("/")
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError(
+            "airflow_base_url",
+            f"[{SECTION}] airflow_base_url must be an http(s) URL, e.g. {DEFAULT_BASE_URL}",
+        )
+    return url
+
+
+def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
+    """Read and validate `[lineage]`. Raises ConfigError naming the first bad key."""
+    get = get or airflow_getter()
+    timeout = _number(get, "timeout", DEFAULT_TIMEOUT, DEFAULT_TIMEOUT)
+
+    service_name = _read(get, "airflow_service_name", timeout)
+    if service_name is None:
+        raise ConfigError(
+            "airflow_service_name",
+            f"[{SECTION}] airflow_service_name is missing: set it to the pipeline service name, e.g. MWAA",
+        )
+    if "::" in service_name or len(service_name) > 256:
+        raise ConfigError(
+            "airflow_service_name",
+            f"[{SECTION}] airflow_service_name must be 1-256 characters without '::', e.g. MWAA",
+        )
+    endpoint = _endpoint(_read(get, "openmetadata_api_endpoint", timeout))
+
+    configured = _read(get, "auth_provider_type", timeout) or "no-auth"
+    provider = auth.canonical_name(configured)
+    if provider is None:
+        raise ConfigError(
+            "auth_provider_type",
+            f"[{SECTION}] auth_provider_type '{configured[:40]}' is not supported: use one of "
+            + ", ".join(auth.provider_names()),
+        )
+
+    options: dict[str, str] = {}
+    for key in PROVIDER_KEYS:
+        value = _read(get, key, timeout)
+        if value is not None:
+            options[key] = value
+    for key in auth.required_keys(provider):
+        if key not in options:
+            raise ConfigError(key, f"[{SECTION}] {key} is missing: auth_provider_type={provider} requires it")
+    if provider in ("azure", "okta") and "scopes" in options and not parse_scopes(options["scopes"]):
+        raise ConfigError("scopes", f"[{SECTION}] scopes is empty: write it as [scope1, scope2]")
+
+    return LineageConfig(
+        service_name=service_name,
+        endpoint=endpoint,
+        auth_provider_type=provider,
+        options=options,
+        verify=_verify(get, timeout),
+        timeout=timeout,
+        time_budget=_number(get, "time_budget", DEFAULT_TIME_BUDGET, timeout),
+        airflow_base_url=_base_url(get, timeout),
+        spool_dir=_read(get, "spool_dir", timeout)
+        or os.path.join(tempfile.gettempdir(), "airflow-openmetadata-lineage"),
+    )

@@ -1,0 +1,327 @@
+"""Plain data about DAGs, tasks and runs, and the pure functions that turn it into OpenMetadata request
+bodies.
+
+No Airflow import: the adapters (backend, listener) fill these dataclasses; everything here is testable alone.
+Shapes follow openmetadata-spec (CreatePipelineServiceRequest, CreatePipelineRequest, PipelineStatus,
+AddLineageRequest); python/tests validate them against the official generated models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+from urllib.parse import quote, urlencode
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    task_id: str
+    operator: str  # operator class name -> taskType
+    downstream: tuple[str, ...] = ()
+    doc: Optional[str] = None
+    display_name: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class DagInfo:
+    dag_id: str
+    tasks: tuple[TaskInfo, ...]
+    description: Optional[str] = None
+    display_name: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class TaskRunInfo:
+    task_id: str
+    state: Optional[str]  # Airflow TaskInstanceState value ("success", "failed", ...)
+    start_ms: Optional[int] = None
+    end_ms: Optional[int] = None
+    map_index: int = -1
+    try_number: int = 1
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    dag_id: str
+    run_id: str
+    logical_date_ms: int  # the PipelineStatus timestamp: one status record per DAG run
+    state: Optional[str] = None  # Airflow DagRunState value, if known
+    task_runs: tuple[TaskRunInfo, ...] = ()
+    complete: bool = True  # task_runs holds every task of the run (else: merge with what the server holds)
+
+
+@dataclass(frozen=True)
+class TaskReport:
+    """One task instance's report: everything the reporter needs, as plain data (JSON-able for a spool)."""
+
+    dag: DagInfo
+    run: RunInfo
+    task_id: str
+    inlets: tuple[str, ...] = ()  # table FQNs
+    outlets: tuple[str, ...] = ()
+    airflow_major: int = 2
+    map_index: int = -1
+    try_number: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaskReport:
+        dag = dict(data["dag"])
+        dag["tasks"] = tuple(
+            TaskInfo(**{**t, "downstream": tuple(t.get("downstream", ()))}) for t in dag.get("tasks", ())
+        )
+        run = dict(data["run"])
+        run["task_runs"] = tuple(TaskRunInfo(**tr) for tr in run.get("task_runs", ()))
+        return cls(
+            **{
+                **data,
+                "dag": DagInfo(**dag),
+                "run": RunInfo(**run),
+                "inlets": tuple(data.get("inlets", ())),
+                "outlets": tuple(data.get("outlets", ())),
+            }
+        )
+
+
+# -- URLs into the Airflow UI --------------------------------------------------------------------------------
+
+
+def dag_url(base_url: str, dag_id: str, airflow_major: int = 2) -> str:
+    if airflow_major >= 3:
+        return f"{base_url}/dags/{quote(dag_id, safe='')}"
+    return f"{base_url}/dags/{quote(dag_id, safe='')}/grid"
+
+
+def task_url(base_url: str, dag_id: str, task_id: str, airflow_major: int = 2) -> str:
+    if airflow_major >= 3:
+        return f"{base_url}/dags/{quote(dag_id, safe='')}/tasks/{quote(task_id, safe='')}"
+    return f"{dag_url(base_url, dag_id, 2)}?{urlencode({'task_id': task_id})}"
+
+
+def log_url(
+    base_url: str, dag_id: str, run_id: str, task_id: str, map_index: int = -1, airflow_major: int = 2
+) -> str:
+    d, r, t = (quote(x, safe="") for x in (dag_id, run_id, task_id))
+    if airflow_major >= 3:
+        suffix = f"/mapped/{map_index}" if map_index >= 0 else ""
+        return f"{base_url}/dags/{d}/runs/{r}/tasks/{t}{suffix}?tab=logs"
+    query = {"dag_run_id": run_id, "task_id": task_id, "tab": "logs"}
+    if map_index >= 0:
+        query["map_index"] = str(map_index)
+    return f"{dag_url(base_url, dag_id, 2)}?{urlencode(query)}"
+
+
+# -- FQNs ----------------------------------------------------------------------------------------------------
+
+
+def quote_name(name: str) -> str:
+    """One FQN part as OpenMetadata writes it: a name containing '.' is wrapped in double quotes."""
+    if "." in name and not (name.startswith('"') and name.endswith('"')):
+        return f'"{name}"'
+    return name
+
+
+def pipeline_fqn(service: str, dag_id: str) -> str:
+    return f"{quote_name(service)}.{quote_name(dag_id)}"
+
+
+# -- request bodies ------------------------------------------------------------------------------------------
+
+
+def service_body(service_name: str, airflow_base_url: str) -> dict[str, Any]:
+    """CreatePipelineServiceRequest for the Airflow pipeline service."""
+    return {
+        "name": service_name,
+        "serviceType": "Airflow",
+        "connection": {
+            "config": {"type": "Airflow", "hostPort": airflow_base_url, "connection": {"type": "Backend"}}
+        },
+    }
+
+
+def _text(value: Optional[str]) -> Optional[str]:
+    return value.strip() if value and value.strip() else None
+
+
+def _pipeline_core(dag: DagInfo, service_name: str, base_url: str, airflow_major: int) -> dict[str, Any]:
+    tasks = []
+    for t in sorted(dag.tasks, key=lambda t: t.task_id):
+        task: dict[str, Any] = {
+            "name": t.task_id,
+            "displayName": t.display_name or t.task_id,
+            "taskType": t.operator,
+            "downstreamTasks": sorted(t.downstream),
+            "sourceUrl": task_url(base_url, dag.dag_id, t.task_id, airflow_major),
+        }
+        if _text(t.doc):
+            task["description"] = _text(t.doc)
+        tasks.append(task)
+    body: dict[str, Any] = {
+        "name": dag.dag_id,
+        "displayName": dag.display_name or dag.dag_id,
+        "sourceUrl": dag_url(base_url, dag.dag_id, airflow_major),
+        "tasks": tasks,
+        "service": service_name,
+    }
+    if _text(dag.description):
+        body["description"] = _text(dag.description)
+    return body
+
+
+def structure_hash(body: dict[str, Any]) -> str:
+    """sourceHash: 32 hex chars (the schema's maximum) of the body's canonical JSON."""
+    canonical = json.dumps(
+        {k: v for k, v in body.items() if k != "sourceHash"}, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def pipeline_body(dag: DagInfo, service_name: str, base_url: str, airflow_major: int = 2) -> dict[str, Any]:
+    """CreatePipelineRequest with every task; `sourceHash` changes exactly when anything sent changes.
+
+    Owners and tags are left out: both must reference entities that already exist in OpenMetadata
+    (users/teams,
+    classification tags), and a wrong reference makes the server reject the whole pipeline.
+    """
+    body = _pipeline_core(dag, service_name, base_url, airflow_major)
+    body["sourceHash"] = structure_hash(body)
+    return body
+
+
+STATUS_BY_STATE = {
+    "success": "Successful",
+    "failed": "Failed",
+    "upstream_failed": "Failed",
+    "skipped": "Skipped",
+    "removed": "Skipped",
+}
+TERMINAL = frozenset({"Successful", "Failed", "Skipped"})
+
+
+def execution_status(state: Optional[str]) -> str:
+    """Airflow task/DAG-run state -> StatusType; anything unfinished is Pending."""
+    return STATUS_BY_STATE.get((state or "").lower(), "Pending")
+
+
+def task_status(
+    tr: TaskRunInfo, base_url: str, dag_id: str, run_id: str, airflow_major: int = 2
+) -> dict[str, Any]:
+    status: dict[str, Any] = {"name": tr.task_id, "executionStatus": execution_status(tr.state)}
+    if tr.start_ms is not None:
+        status["startTime"] = tr.start_ms
+    if tr.end_ms is not None:
+        status["endTime"] = tr.end_ms
+    status["logLink"] = log_url(base_url, dag_id, run_id, tr.task_id, tr.map_index, airflow_major)
+    return status
+
+
+def run_execution_status(
+    run_state: Optional[str], task_statuses: list[dict[str, Any]], task_names: set[str]
+) -> str:
+    """A finished run keeps its state; a running one is Failed once a task failed, Successful once every task
+    of
+    the pipeline finished without failure, else Pending (so the last task's report completes the run)."""
+    if (run_state or "").lower() in ("success", "failed"):
+        return execution_status(run_state)
+    states = {s["name"]: s["executionStatus"] for s in task_statuses}
+    if "Failed" in states.values():
+        return "Failed"
+    if task_names and all(states.get(n) in ("Successful", "Skipped") for n in task_names):
+        return "Successful"
+    return "Pending"
+
+
+def merge_task_statuses(
+    stored: list[dict[str, Any]], fresh: list[dict[str, Any]], authoritative: set[str]
+) -> list[dict[str, Any]]:
+    """Combine the server's task statuses for a run with ours. Ours win for `authoritative` names (the
+    reporting
+    task); for the others a terminal state beats Pending, and the stored one wins a tie (it may be newer)."""
+    merged: dict[str, dict[str, Any]] = {s["name"]: s for s in stored if isinstance(s, dict) and "name" in s}
+    for s in fresh:
+        old = merged.get(s["name"])
+        if (
+            old is None
+            or s["name"] in authoritative
+            or (s["executionStatus"] in TERMINAL and old.get("executionStatus") not in TERMINAL)
+        ):
+            merged[s["name"]] = s
+    return [merged[n] for n in sorted(merged)]
+
+
+# A mapped task has one TaskStatus: its worst instance decides (Failed, then unfinished, then done).
+_RANK = {"Failed": 0, "Pending": 1, "Successful": 2, "Skipped": 3}
+
+
+def combine_mapped(task_runs: tuple[TaskRunInfo, ...]) -> list[TaskRunInfo]:
+    """One TaskRunInfo per task_id: mapped instances merged (worst state, earliest start, latest end)."""
+    by_id: dict[str, list[TaskRunInfo]] = {}
+    for tr in task_runs:
+        by_id.setdefault(tr.task_id, []).append(tr)
+    combined = []
+    for task_id in sorted(by_id):
+        group = by_id[task_id]
+        if len(group) == 1:
+            combined.append(group[0])
+            continue
+        worst = min(group, key=lambda tr: _RANK[execution_status(tr.state)])
+        starts = [tr.start_ms for tr in group if tr.start_ms is not None]
+        ends = [tr.end_ms for tr in group if tr.end_ms is not None]
+        unfinished = any(execution_status(tr.state) == "Pending" for tr in group)
+        combined.append(
+            TaskRunInfo(
+                task_id=task_id,
+                state=worst.state,
+                start_ms=min(starts) if starts else None,
+                end_ms=None if unfinished or not ends else max(ends),
+                map_index=-1,
+                try_number=max(tr.try_number for tr in group),
+            )
+        )
+    return combined
+
+
+def status_body(
+    run: RunInfo,
+    task_names: set[str],
+    base_url: str,
+    airflow_major: int = 2,
+    stored: Optional[list[dict[str, Any]]] = None,
+    authoritative: Optional[set[str]] = None,
+) -> dict[str, Any]:
+    """PipelineStatus for the run at its logical date. The server replaces the whole record at that timestamp
+    and
+    rejects task names the pipeline lacks, so every known task state is sent and unknown names are dropped."""
+    fresh = [
+        task_status(tr, base_url, run.dag_id, run.run_id, airflow_major)
+        for tr in combine_mapped(run.task_runs)
+        if tr.task_id in task_names
+    ]
+    statuses = (
+        merge_task_statuses(stored or [], fresh, authoritative or set()) if stored is not None else fresh
+    )
+    statuses = [s for s in statuses if s["name"] in task_names]
+    return {
+        "timestamp": run.logical_date_ms,
+        "executionStatus": run_execution_status(run.state, statuses, task_names),
+        "taskStatus": statuses,
+    }
+
+
+def lineage_body(from_table_id: str, to_table_id: str, pipeline_id: str) -> dict[str, Any]:
+    """AddLineageRequest: table -> table, drawn by the pipeline."""
+    return {
+        "edge": {
+            "fromEntity": {"id": from_table_id, "type": "table"},
+            "toEntity": {"id": to_table_id, "type": "table"},
+            "lineageDetails": {
+                "pipeline": {"id": pipeline_id, "type": "pipeline"},
+                "source": "PipelineLineage",
+            },
+        }
+    }

@@ -1,0 +1,265 @@
+"""One report per task instance: service (once per worker), pipeline (when its structure changed), the
+run status, and one edge per inlet x outlet whose tables resolve. Steady state: status + edges, nothing else.
+
+Seams for later work:
+- `on_undelivered(report, error)`: called when a transient error or the time budget stops a report; the
+  spool (issue 7) stores `report.to_dict()` and replays it with `Reporter.report()`. Every call here is an
+  idempotent PUT, and a handed-over report is marked incomplete so a replay merges with the stored status.
+- `marks.claim(key)`: the "already reported" mark per task instance try (issue 6: on 2.x the backend and
+  the listener must report once between them). The default remembers claims in this process only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Optional, Protocol
+
+from .cache import DiskCache
+from .client import ClientError, NotFoundError, OpenMetadataClient, RejectedError, TransientError, quote_fqn
+from .config import LineageConfig
+from .model import TaskReport, lineage_body, pipeline_body, pipeline_fqn, service_body, status_body
+
+log = logging.getLogger(__name__)
+
+SERVICE_TTL = 6 * 3600.0
+PIPELINE_TTL = 24 * 3600.0
+TABLE_TTL = 3600.0
+
+
+class ReportMarks(Protocol):
+    def claim(self, key: str) -> bool:
+        """True the first time `key` is claimed (go ahead and report), False afterwards."""
+        ...
+
+
+class MemoryMarks:
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, key: str) -> bool:
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            return True
+
+
+def mark_key(report: TaskReport) -> str:
+    r = report
+    return f"{r.dag.dag_id}|{r.run.run_id}|{r.task_id}|{r.map_index}|{r.try_number}"
+
+
+@dataclass
+class ReportResult:
+    requests: int = 0
+    status_sent: bool = False
+    edges_sent: int = 0
+    skipped_tables: list[str] = field(default_factory=list)
+    not_sent: list[str] = field(default_factory=list)  # what a transient error / the budget left undelivered
+    error: Optional[str] = None
+    duplicate: bool = False
+
+
+@dataclass
+class _Pipeline:
+    id: str
+    fqn: str
+    tasks: list[str]
+
+
+class Reporter:
+    def __init__(
+        self,
+        config: LineageConfig,
+        client: OpenMetadataClient,
+        cache: Optional[DiskCache] = None,
+        marks: Optional[ReportMarks] = None,
+        on_undelivered: Optional[Callable[[TaskReport, ClientError], None]] = None,
+    ) -> None:
+        self.config = config
+        self.client = client
+        self.cache = cache if cache is not None else DiskCache(config.spool_dir)
+        self.marks: ReportMarks = marks if marks is not None else MemoryMarks()
+        self.on_undelivered = on_undelivered
+        self._unknown_tables: set[str] = set()  # warned once per process
+
+    # -- cache keys: the endpoint is part of every key so two servers never share entries --------------------
+
+    def _key(self, kind: str, name: str) -> str:
+        return f"{self.config.endpoint}|{kind}|{name}"
+
+    # -- steps -----------------------------------------------------------------------------------------------
+
+    def ensure_service(self, deadline: float, force: bool = False) -> None:
+        body = service_body(self.config.service_name, self.config.airflow_base_url)
+        key = self._key("service", f"{self.config.service_name}|{self.config.airflow_base_url}")
+        if not force and self.cache.get(key):
+            return
+        self.client.put("/v1/services/pipelineServices", body, deadline)
+        self.cache.set(key, True, SERVICE_TTL)
+
+    def ensure_pipeline(self, report: TaskReport, deadline: float, force: bool = False) -> _Pipeline:
+        body = pipeline_body(
+            report.dag, self.config.service_name, self.config.airflow_base_url, report.airflow_major
+        )
+        fqn = pipeline_fqn(self.config.service_name, report.dag.dag_id)
+        key = self._key("pipeline", fqn)
+        cached = None if force else self.cache.get(key)
+        if isinstance(cached, dict) and cached.get("hash") == body["sourceHash"] and cached.get("id"):
+            return _Pipeline(cached["id"], cached.get("fqn") or fqn, list(cached.get("tasks") or []))
+        try:
+            entity = self.client.put("/v1/pipelines", body, deadline)
+        except NotFoundError:
+            # The service is gone on the server (deleted, or our cache is stale): create it, then retry once.
+            self.ensure_service(deadline, force=True)
+            entity = self.client.put("/v1/pipelines", body, deadline)
+        if not isinstance(entity, dict) or not entity.get("id"):
+            raise TransientError("PUT /v1/pipelines: the answer has no pipeline id")
+        pipeline = _Pipeline(
+            str(entity["id"]),
+            str(entity.get("fullyQualifiedName") or fqn),
+            [t["name"] for t in body["tasks"]],
+        )
+        self.cache.set(
+            key,
+            {"hash": body["sourceHash"], "id": pipeline.id, "fqn": pipeline.fqn, "tasks": pipeline.tasks},
+            PIPELINE_TTL,
+        )
+        return pipeline
+
+    def _stored_task_statuses(
+        self, pipeline: _Pipeline, timestamp: int, deadline: float
+    ) -> list[dict[str, Any]]:
+        path = f"/v1/pipelines/{quote_fqn(pipeline.fqn)}/status?startTs={timestamp}&endTs={timestamp}"
+        try:
+            answer = self.client.get(path, deadline)
+        except NotFoundError:
+            return []
+        rows = answer.get("data", []) if isinstance(answer, dict) else []
+        for row in rows:
+            if isinstance(row, dict) and row.get("timestamp") == timestamp:
+                return [s for s in row.get("taskStatus") or [] if isinstance(s, dict)]
+        return []
+
+    def send_status(self, report: TaskReport, pipeline: _Pipeline, deadline: float) -> None:
+        names = set(pipeline.tasks)
+        stored = None
+        if not report.run.complete:
+            stored = self._stored_task_statuses(pipeline, report.run.logical_date_ms, deadline)
+        body = status_body(
+            report.run, names, self.config.airflow_base_url, report.airflow_major, stored, {report.task_id}
+        )
+        self.client.put(f"/v1/pipelines/{quote_fqn(pipeline.fqn)}/status", body, deadline)
+
+    def table_id(self, fqn: str, deadline: float) -> Optional[str]:
+        key = self._key("table", fqn)
+        cached = self.cache.get(key)
+        if isinstance(cached, str):
+            return cached
+        if fqn in self._unknown_tables:
+            return None
+        try:
+            entity = self.client.get(f"/v1/tables/name/{quote_fqn(fqn)}", deadline)
+        except NotFoundError:
+            self._unknown_tables.add(fqn)
+            log.warning("OpenMetadata lineage: table %s is not in OpenMetadata; its edges are skipped", fqn)
+            return None
+        if not isinstance(entity, dict) or not entity.get("id"):
+            raise TransientError(f"GET /v1/tables/name/{fqn}: the answer has no id")
+        self.cache.set(key, str(entity["id"]), TABLE_TTL)
+        return str(entity["id"])
+
+    # -- the report ------------------------------------------------------------------------------------------
+
+    def report(self, report: TaskReport, deadline: Optional[float] = None) -> ReportResult:
+        """Send one task instance's report within the time budget. Never raises ClientError."""
+        started = time.monotonic()
+        deadline = deadline if deadline is not None else started + self.config.time_budget
+        result = ReportResult()
+        sent_before = self.client.requests_sent
+        where = f"{report.dag.dag_id}.{report.task_id}"
+        if not self.marks.claim(mark_key(report)):
+            result.duplicate = True
+            log.debug("OpenMetadata lineage: %s already reported", where)
+            return result
+        edges = [(i, o) for i in report.inlets for o in report.outlets if i != o]
+        pending = ["service", "pipeline", "status", *(f"edge {i} -> {o}" for i, o in edges)]
+        try:
+            self.ensure_service(deadline)
+            pending.remove("service")
+            pipeline = self.ensure_pipeline(report, deadline)
+            pending.remove("pipeline")
+            try:
+                self.send_status(report, pipeline, deadline)
+            except (NotFoundError, RejectedError):
+                # The stored pipeline differs from our cache (deleted, or lacks a task): re-send it, retry
+                # once.
+                pipeline = self.ensure_pipeline(report, deadline, force=True)
+                self.send_status(report, pipeline, deadline)
+            pending.remove("status")
+            result.status_sent = True
+            self._send_edges(edges, pipeline, deadline, result, pending)
+        except TransientError as exc:
+            result.error = str(exc)
+            result.not_sent = pending
+            log.warning(
+                "OpenMetadata lineage: %s not delivered (%s); not sent: %s",
+                where,
+                exc,
+                ", ".join(pending) or "-",
+            )
+            if self.on_undelivered is not None:
+                self._hand_over(replace(report, run=replace(report.run, complete=False)), exc)
+        except ClientError as exc:
+            result.error = str(exc)
+            result.not_sent = pending
+            log.warning("OpenMetadata lineage: %s rejected by the server: %s", where, exc)
+        result.skipped_tables = list(dict.fromkeys(result.skipped_tables))
+        result.requests = self.client.requests_sent - sent_before
+        log.info(
+            "OpenMetadata lineage: %s reported: status %s, %d/%d edges, %d requests, %.2fs",
+            where,
+            "sent" if result.status_sent else "not sent",
+            result.edges_sent,
+            len(edges),
+            result.requests,
+            time.monotonic() - started,
+        )
+        return result
+
+    def _send_edges(
+        self,
+        edges: list[tuple[str, str]],
+        pipeline: _Pipeline,
+        deadline: float,
+        result: ReportResult,
+        pending: list[str],
+    ) -> None:
+        for inlet, outlet in edges:
+            label = f"edge {inlet} -> {outlet}"
+            from_id, to_id = self.table_id(inlet, deadline), self.table_id(outlet, deadline)
+            if from_id is None or to_id is None:
+                result.skipped_tables.extend(f for f, i in ((inlet, from_id), (outlet, to_id)) if i is None)
+                pending.remove(label)
+                continue
+            try:
+                self.client.put("/v1/lineage", lineage_body(from_id, to_id, pipeline.id), deadline)
+                result.edges_sent += 1
+            except NotFoundError:
+                # A cached table id went stale (table re-created): forget both, the next report looks them up.
+                self.cache.delete(self._key("table", inlet))
+                self.cache.delete(self._key("table", outlet))
+                log.warning("OpenMetadata lineage: %s: a table id was stale; skipped this time", label)
+            except RejectedError as exc:
+                log.warning("OpenMetadata lineage: %s rejected: %s", label, exc)
+            pending.remove(label)
+
+    def _hand_over(self, report: TaskReport, exc: ClientError) -> None:
+        try:
+            self.on_undelivered(report, exc)  # type: ignore[misc]
+        except Exception as err:  # the spool must never fail a report
+            log.warning("OpenMetadata lineage: could not keep the undelivered report: %s", type(err).__name__)
