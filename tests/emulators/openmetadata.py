@@ -1,0 +1,771 @@
+"""OpenMetadata 1.x REST API emulator for tests (run it from `.venvs/oracle`).
+
+    .venvs/oracle/bin/python tests/emulators/openmetadata.py --port 0 --port-file /tmp/om.port
+
+Every request body is validated with the official generated pydantic models of openmetadata-ingestion
+(the schema oracle); errors are answered like the real server, `{"code": N, "message": "..."}`:
+400 (invalid body, invalid task name, invalid field), 401 (auth on: missing, malformed, foreign-signed
+or expired token), 404 (`"<entity> instance for <fqn> not found"`), 409 (POST of an existing entity).
+
+Emulated, in memory: pipeline services; pipelines with tasks (FQNs `service.pipeline[.task]`, names
+with dots quoted), version bump on a PUT that changes something; pipeline statuses stored per
+timestamp (a PUT replaces the status at that timestamp; task names must exist in the pipeline);
+tables (seeded through the admin API); lineage edges keyed by (from, to) with `lineageDetails`;
+`GET /v1/system/version`.
+
+Not emulated: search / Elasticsearch, list endpoints and pagination, PATCH, DELETE, soft delete,
+change events, owners/tags/domains resolution (accepted as sent, not checked), roles and policies
+(any valid token may do anything), the bot rule that keeps a non-empty task description, column
+lineage checks, lineage depth > 1, issuer checks on SSO tokens, entity types other than pipeline
+services, pipelines and tables.
+
+Test-only admin API under `/__admin/` (no auth): `POST reset`, `POST tables {"fqns": [...]}`,
+`GET state`, `GET|DELETE requests`, `POST auth {"enabled", "jwks_urls", "ca_bundle", "audience"}`,
+`POST token {"sub", "ttl"}`, `POST faults {"rules": [...]}` (modes: status, delay, reset,
+malformed, retry_after). Audience is checked on SSO (JWKS) tokens only: bot tokens carry none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask, Response, g, request
+
+# Imported up front (several seconds): readiness means the schema oracle is loaded.
+from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
+from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
+from metadata.generated.schema.api.services.createPipelineService import (
+    CreatePipelineServiceRequest,
+)
+from metadata.generated.schema.entity.data.pipeline import Pipeline, PipelineStatus
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+
+SERVER_VERSION = "1.12.14"
+BOT_ISSUER = "open-metadata.org"
+
+
+class InjectedReset(Exception):
+    """The connection is already gone; werkzeug's failing write is silenced (see serve())."""
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------------- FQN helpers
+def quote_name(name: str) -> str:
+    """Like FullyQualifiedName.quoteName: a name containing a dot is wrapped in double quotes."""
+    if name.startswith('"') and name.endswith('"') and len(name) > 1:
+        return name
+    if '"' in name:
+        raise ApiError(400, f"Invalid name {name}")
+    return f'"{name}"' if "." in name else name
+
+
+def build_fqn(*parts: str) -> str:
+    return ".".join(quote_name(p) for p in parts)
+
+
+def split_fqn(fqn: str) -> list[str]:
+    """Split on dots outside double quotes; quotes are removed from the parts."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for ch in fqn:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "." and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    if quoted:
+        raise ApiError(400, f"Invalid fully qualified name {fqn}")
+    parts.append("".join(current))
+    return parts
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def validation_message(exc: ValidationError) -> str:
+    items = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        items.append(f"{loc} {err.get('msg', 'is invalid')}".strip())
+    return "[" + ", ".join(items) + "]"
+
+
+# ---------------------------------------------------------------------------------------------- state
+@dataclass
+class FaultRule:
+    path_regex: str
+    method: str | None
+    mode: str
+    status: int = 500
+    delay_ms: int = 0
+    count: int | None = None
+    retry_after: int = 1
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.count is not None and self.count <= 0:
+            return False
+        if self.method and self.method.upper() != method:
+            return False
+        return re.search(self.path_regex, path) is not None
+
+
+@dataclass
+class AuthConfig:
+    enabled: bool = False
+    jwks_urls: list[str] = field(default_factory=list)
+    ca_bundle: str | None = None
+    audience: str | None = None
+
+
+class Store:
+    """All entities, keyed by FQN; one lock guards everything (requests are tiny)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.services: dict[str, dict[str, Any]] = {}
+            self.pipelines: dict[str, dict[str, Any]] = {}
+            self.statuses: dict[str, dict[int, dict[str, Any]]] = {}
+            self.tables: dict[str, dict[str, Any]] = {}
+            self.containers: dict[str, dict[str, Any]] = {}  # database services, databases, schemas
+            self.edges: dict[tuple[str, str], dict[str, Any]] = {}
+            self.requests: list[dict[str, Any]] = []
+            self.faults: list[FaultRule] = []
+            self.auth = AuthConfig()
+
+    def by_id(self, entity_type: str, entity_id: str) -> dict[str, Any] | None:
+        pool = {"table": self.tables, "pipeline": self.pipelines}.get(entity_type, {})
+        for entity in pool.values():
+            if entity["id"] == entity_id:
+                return entity
+        return None
+
+
+def reference(entity: dict[str, Any], entity_type: str) -> dict[str, Any]:
+    return {
+        "id": entity["id"],
+        "type": entity_type,
+        "name": entity["name"],
+        "fullyQualifiedName": entity["fullyQualifiedName"],
+        "deleted": False,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- auth
+class TokenVerifier:
+    """Checks bearer tokens: RS256 signed by our own bot key, or by a key from a trusted JWKS URL."""
+
+    def __init__(self) -> None:
+        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.public_key = self.private_key.public_key()
+        self.kid = uuid.uuid4().hex
+        self._jwks_cache: dict[str, tuple[float, jwt.PyJWKSet]] = {}
+        self._lock = threading.Lock()
+
+    def mint(self, sub: str, ttl: int | None) -> str:
+        claims: dict[str, Any] = {
+            "iss": BOT_ISSUER,
+            "sub": sub,
+            "email": f"{sub}@openmetadata.org",
+            "isBot": True,
+            "tokenType": "BOT",
+            "iat": int(time.time()),
+        }
+        if ttl is not None:
+            claims["exp"] = int(time.time()) + int(ttl)
+        return jwt.encode(claims, self.private_key, algorithm="RS256", headers={"kid": self.kid})
+
+    def _jwks(self, url: str, ca_bundle: str | None) -> jwt.PyJWKSet:
+        with self._lock:
+            cached = self._jwks_cache.get(url)
+            if cached and time.monotonic() - cached[0] < 30:
+                return cached[1]
+        ctx = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
+        with urllib.request.urlopen(url, timeout=5, context=ctx) as resp:  # loopback test IdPs
+            keyset = jwt.PyJWKSet.from_dict(json.loads(resp.read()))
+        with self._lock:
+            self._jwks_cache[url] = (time.monotonic(), keyset)
+        return keyset
+
+    def verify(self, token: str, cfg: AuthConfig) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise ApiError(401, "Invalid token: not a JWT") from exc
+        if header.get("alg") != "RS256":
+            raise ApiError(401, f"Invalid token: algorithm {header.get('alg')} not allowed")
+        candidates: list[tuple[Any, bool]] = [(self.public_key, False)]
+        for url in cfg.jwks_urls:
+            try:
+                keyset = self._jwks(url, cfg.ca_bundle)
+            except Exception as exc:  # an unreachable IdP must not turn into a 500
+                print(f"openmetadata-emulator: JWKS {url} unreachable: {exc}", file=sys.stderr)
+                continue
+            for key in keyset.keys:
+                if header.get("kid") in (None, key.key_id):
+                    candidates.append((key.key, True))
+        for key, external in candidates:
+            options = {"verify_aud": bool(external and cfg.audience)}
+            try:
+                return jwt.decode(
+                    token,
+                    key,
+                    algorithms=["RS256"],
+                    audience=cfg.audience if external and cfg.audience else None,
+                    options=options,
+                )
+            except jwt.ExpiredSignatureError as exc:
+                raise ApiError(401, "Expired token!") from exc
+            except jwt.InvalidAudienceError as exc:
+                raise ApiError(401, "Invalid token: wrong audience") from exc
+            except jwt.InvalidSignatureError:
+                continue
+            except jwt.PyJWTError as exc:
+                raise ApiError(401, f"Invalid token: {exc}") from exc
+        raise ApiError(401, "Invalid token: signature does not verify against any trusted key")
+
+
+# ---------------------------------------------------------------------------------------------- app
+def json_response(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def error(code: int, message: str) -> Response:
+    return json_response({"code": code, "message": message}, code)
+
+
+def parse_body(model: type[BaseModel]) -> dict[str, Any]:
+    raw = request.get_data(cache=True)
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError as exc:
+        raise ApiError(400, f"Unable to process JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, "Unable to process JSON: request body must be a JSON object")
+    try:
+        model.model_validate(body)
+    except ValidationError as exc:
+        raise ApiError(400, validation_message(exc)) from exc
+    return body
+
+
+def reset_connection() -> None:
+    """Drop the client's TCP connection with a RST (SO_LINGER 0) and make the server's write fail fast."""
+    sock = request.environ.get("werkzeug.socket")
+    if sock is None:
+        raise ApiError(500, "connection reset fault needs werkzeug's dev server")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    fd = sock.detach()
+    socket.socket(fileno=fd).close()
+    raise InjectedReset()
+
+
+def create_app(store: Store, verifier: TokenVerifier) -> Flask:
+    app = Flask("openmetadata-emulator")
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ request log, faults, auth
+    @app.before_request
+    def _before() -> Response | None:
+        g.start = time.monotonic()
+        g.subject = None
+        path = request.path
+        if path.startswith("/__admin/"):
+            return None
+        rule: FaultRule | None = None
+        with store.lock:
+            for candidate in store.faults:
+                if candidate.matches(request.method, path):
+                    if candidate.count is not None:
+                        candidate.count -= 1
+                    rule = candidate
+                    break
+        if rule is not None:
+            g.fault = rule.mode
+            if rule.mode == "delay":
+                time.sleep(rule.delay_ms / 1000)
+            elif rule.mode == "status":
+                return error(rule.status, f"Injected fault: HTTP {rule.status}")
+            elif rule.mode == "retry_after":
+                resp = error(429, "Too many requests")
+                resp.headers["Retry-After"] = str(rule.retry_after)
+                return resp
+            elif rule.mode == "malformed":
+                return Response('{"id": "', status=200, mimetype="application/json")
+            elif rule.mode == "reset":
+                _log(0)  # the client sees no status at all
+                reset_connection()
+        with store.lock:
+            auth = AuthConfig(**vars(store.auth))
+        if auth.enabled and path.startswith("/api/"):
+            header = request.headers.get("Authorization", "")
+            if not header:
+                raise ApiError(401, "Not Authorized! Token not present")
+            if not header.startswith("Bearer ") or not header[7:].strip():
+                raise ApiError(401, "Not Authorized! Token not present")
+            claims = verifier.verify(header[7:].strip(), auth)
+            g.subject = claims.get("sub") or claims.get("email")
+        return None
+
+    def _log(status: int) -> None:
+        raw = request.get_data(cache=True)
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        entry = {
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string.decode(),
+            "status": status,
+            "duration_ms": round((time.monotonic() - g.get("start", time.monotonic())) * 1000, 1),
+            "subject": g.get("subject"),
+            "fault": g.get("fault"),
+            "body": body,
+            "time": time.time(),
+        }
+        with store.lock:
+            store.requests.append(entry)
+
+    @app.after_request
+    def _after(resp: Response) -> Response:
+        if not request.path.startswith("/__admin/"):
+            _log(resp.status_code)
+        return resp
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return error(exc.code, exc.message)
+
+    @app.errorhandler(InjectedReset)
+    def _reset(_: InjectedReset) -> Response:
+        return Response(status=500)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        return error(exc.code or 500, f"HTTP {exc.code} {exc.name}")
+
+    # ------------------------------------------------------------------ system
+    @app.get("/api/v1/system/version")
+    def version() -> Response:
+        return json_response({"version": SERVER_VERSION, "revision": "emulator", "timestamp": now_ms()})
+
+    # ------------------------------------------------------------------ pipeline services
+    def upsert_service(create_only: bool) -> Response:
+        body = parse_body(CreatePipelineServiceRequest)
+        name = body["name"]
+        fqn = build_fqn(name)
+        with store.lock:
+            existing = store.services.get(fqn)
+            if existing and create_only:
+                raise ApiError(409, "Entity already exists")
+            entity = dict(existing or {"id": str(uuid.uuid4()), "version": 0.1})
+            before = json.dumps(existing, sort_keys=True) if existing else None
+            entity.update({k: v for k, v in body.items()})
+            entity.update({"name": name, "fullyQualifiedName": fqn, "deleted": False})
+            entity.setdefault("href", f"{request.host_url}api/v1/services/pipelineServices/{entity['id']}")
+            if existing and json.dumps(entity, sort_keys=True) != before:
+                entity["version"] = round(entity["version"] + 0.1, 1)
+                entity["updatedAt"] = now_ms()
+            elif not existing:
+                entity["updatedAt"] = now_ms()
+            entity["updatedBy"] = g.subject or "anonymous"
+            store.services[fqn] = entity
+        return json_response(entity, 200 if existing else 201)
+
+    @app.route("/api/v1/services/pipelineServices", methods=["PUT"])
+    def put_service() -> Response:
+        return upsert_service(create_only=False)
+
+    @app.route("/api/v1/services/pipelineServices", methods=["POST"])
+    def post_service() -> Response:
+        return upsert_service(create_only=True)
+
+    @app.get("/api/v1/services/pipelineServices/name/<path:fqn>")
+    def get_service(fqn: str) -> Response:
+        with store.lock:
+            entity = store.services.get(fqn)
+        if entity is None:
+            raise ApiError(404, f"pipelineService instance for {fqn} not found")
+        return json_response(entity)
+
+    # ------------------------------------------------------------------ pipelines
+    optional_pipeline_fields = {"tasks", "owners", "tags", "followers", "pipelineStatus", "domains", "votes"}
+
+    def pipeline_view(entity: dict[str, Any], fields: str | None) -> dict[str, Any]:
+        wanted = {f.strip() for f in (fields or "").split(",") if f.strip()}
+        allowed = set(Pipeline.model_fields) | {"followers", "votes", "extension"}
+        for name in wanted:
+            if name not in allowed:
+                raise ApiError(400, f"Invalid field name {name}")
+        view = {k: v for k, v in entity.items() if k not in optional_pipeline_fields or k in wanted}
+        if "pipelineStatus" in wanted:
+            statuses = store.statuses.get(entity["fullyQualifiedName"], {})
+            if statuses:
+                view["pipelineStatus"] = statuses[max(statuses)]
+        return view
+
+    def upsert_pipeline(create_only: bool) -> Response:
+        body = parse_body(CreatePipelineRequest)
+        service_fqn = body["service"]
+        with store.lock:
+            service = store.services.get(service_fqn)
+            if service is None:
+                raise ApiError(404, f"pipelineService instance for {service_fqn} not found")
+            fqn = build_fqn(*split_fqn(service["fullyQualifiedName"]), body["name"])
+            existing = store.pipelines.get(fqn)
+            if existing and create_only:
+                raise ApiError(409, "Entity already exists")
+            tasks = []
+            for task in body.get("tasks") or []:
+                task = dict(task)
+                task["fullyQualifiedName"] = build_fqn(*split_fqn(fqn), task["name"])
+                task.setdefault("tags", [])
+                tasks.append(task)
+            entity = {k: v for k, v in body.items() if k != "service"}
+            entity.update(
+                {
+                    "id": existing["id"] if existing else str(uuid.uuid4()),
+                    "name": body["name"],
+                    "fullyQualifiedName": fqn,
+                    "tasks": tasks,
+                    "service": reference(service, "pipelineService"),
+                    "serviceType": service.get("serviceType"),
+                    "deleted": False,
+                    "owners": body.get("owners") or [],
+                    "tags": body.get("tags") or [],
+                }
+            )
+            entity["href"] = f"{request.host_url}api/v1/pipelines/{entity['id']}"
+            if existing:
+                changed = _comparable(existing) != _comparable(entity)
+                entity["version"] = round(existing["version"] + (0.1 if changed else 0), 1)
+                entity["updatedAt"] = now_ms() if changed else existing["updatedAt"]
+                entity["updatedBy"] = (g.subject or "anonymous") if changed else existing["updatedBy"]
+            else:
+                entity.update({"version": 0.1, "updatedAt": now_ms(), "updatedBy": g.subject or "anonymous"})
+            store.pipelines[fqn] = entity
+            view = pipeline_view(entity, "tasks,owners,tags")
+        return json_response(view, 200 if existing else 201)
+
+    def _comparable(entity: dict[str, Any]) -> str:
+        skip = {"version", "updatedAt", "updatedBy", "href"}
+        return json.dumps({k: v for k, v in entity.items() if k not in skip}, sort_keys=True)
+
+    @app.route("/api/v1/pipelines", methods=["PUT"])
+    def put_pipeline() -> Response:
+        return upsert_pipeline(create_only=False)
+
+    @app.route("/api/v1/pipelines", methods=["POST"])
+    def post_pipeline() -> Response:
+        return upsert_pipeline(create_only=True)
+
+    def find_pipeline(fqn: str) -> dict[str, Any]:
+        entity = store.pipelines.get(fqn)
+        if entity is None:
+            raise ApiError(404, f"pipeline instance for {fqn} not found")
+        return entity
+
+    @app.route("/api/v1/pipelines/<path:fqn>/status", methods=["PUT"])
+    def put_status(fqn: str) -> Response:
+        body = parse_body(PipelineStatus)
+        with store.lock:
+            entity = find_pipeline(fqn)
+            names = {t["name"] for t in entity.get("tasks") or []}
+            for status in body.get("taskStatus") or []:
+                if status["name"] not in names:
+                    raise ApiError(400, f"Invalid task name {status['name']}")
+            store.statuses.setdefault(fqn, {})[int(body["timestamp"])] = body
+            view = pipeline_view(entity, "tasks")
+        view["pipelineStatus"] = body
+        return json_response(view)
+
+    @app.get("/api/v1/pipelines/<path:fqn>/status")
+    def get_status(fqn: str) -> Response:
+        try:
+            start = int(request.args["startTs"])
+            end = int(request.args["endTs"])
+        except (KeyError, ValueError) as exc:
+            raise ApiError(400, "query param startTs and endTs must be epoch milliseconds") from exc
+        with store.lock:
+            find_pipeline(fqn)
+            found = [
+                s for ts, s in sorted(store.statuses.get(fqn, {}).items(), reverse=True) if start <= ts <= end
+            ]
+        return json_response({"data": found, "paging": {"total": len(found)}})
+
+    @app.get("/api/v1/pipelines/name/<path:fqn>")
+    def get_pipeline(fqn: str) -> Response:
+        with store.lock:
+            view = pipeline_view(find_pipeline(fqn), request.args.get("fields"))
+        return json_response(view)
+
+    # ------------------------------------------------------------------ tables
+    @app.get("/api/v1/tables/name/<path:fqn>")
+    def get_table(fqn: str) -> Response:
+        with store.lock:
+            entity = store.tables.get(fqn)
+        if entity is None:
+            raise ApiError(404, f"table instance for {fqn} not found")
+        return json_response(entity)
+
+    # ------------------------------------------------------------------ lineage
+    @app.route("/api/v1/lineage", methods=["PUT"])
+    def put_lineage() -> Response:
+        body = parse_body(AddLineageRequest)
+        edge = body["edge"]
+        with store.lock:
+            ends = []
+            for side in ("fromEntity", "toEntity"):
+                ref = edge[side]
+                entity = store.by_id(ref["type"], ref["id"])
+                if entity is None:
+                    raise ApiError(404, f"{ref['type']} instance for {ref['id']} not found")
+                ends.append(entity)
+            details = dict(edge.get("lineageDetails") or {})
+            pipe_ref = details.get("pipeline")
+            if pipe_ref and store.by_id(pipe_ref["type"], pipe_ref["id"]) is None:
+                raise ApiError(404, f"{pipe_ref['type']} instance for {pipe_ref['id']} not found")
+            details.setdefault("source", "Manual")
+            details["updatedAt"] = now_ms()
+            details["updatedBy"] = g.subject or "anonymous"
+            store.edges[(ends[0]["id"], ends[1]["id"])] = {
+                "from": (edge["fromEntity"]["type"], ends[0]["id"]),
+                "to": (edge["toEntity"]["type"], ends[1]["id"]),
+                "lineageDetails": details,
+            }
+        return Response(status=200)
+
+    @app.get("/api/v1/lineage/table/name/<path:fqn>")
+    def get_lineage(fqn: str) -> Response:
+        with store.lock:
+            table = store.tables.get(fqn)
+            if table is None:
+                raise ApiError(404, f"table instance for {fqn} not found")
+            up, down, nodes = [], [], {}
+            for (src, dst), edge in store.edges.items():
+                if table["id"] not in (src, dst):
+                    continue
+                item = {"fromEntity": src, "toEntity": dst, "lineageDetails": edge["lineageDetails"]}
+                other = edge["from"] if dst == table["id"] else edge["to"]
+                other_entity = store.by_id(*other)
+                if other_entity:
+                    nodes[other_entity["id"]] = reference(other_entity, other[0])
+                (up if dst == table["id"] else down).append(item)
+        return json_response(
+            {
+                "entity": reference(table, "table"),
+                "nodes": list(nodes.values()),
+                "upstreamEdges": up,
+                "downstreamEdges": down,
+            }
+        )
+
+    # ------------------------------------------------------------------ admin (test-only)
+    @app.post("/__admin/reset")
+    def admin_reset() -> Response:
+        store.reset()
+        return json_response({"ok": True})
+
+    @app.post("/__admin/tables")
+    def admin_tables() -> Response:
+        fqns = (request.get_json(force=True, silent=True) or {}).get("fqns")
+        if not isinstance(fqns, list) or not all(isinstance(f, str) for f in fqns):
+            raise ApiError(400, 'admin tables: body must be {"fqns": ["service.db.schema.table", ...]}')
+        created = []
+        with store.lock:
+            for raw in fqns:
+                parts = split_fqn(raw)
+                if len(parts) != 4 or not all(parts):
+                    raise ApiError(400, f"admin tables: {raw!r} is not service.database.schema.table")
+                fqn = build_fqn(*parts)
+                refs = {}
+                for depth, kind in ((1, "databaseService"), (2, "database"), (3, "databaseSchema")):
+                    cfqn = build_fqn(*parts[:depth])
+                    container = store.containers.setdefault(
+                        cfqn, {"id": str(uuid.uuid4()), "name": parts[depth - 1], "fullyQualifiedName": cfqn}
+                    )
+                    refs[kind] = reference(container, kind)
+                table = store.tables.get(fqn) or {
+                    "id": str(uuid.uuid4()),
+                    "name": parts[3],
+                    "fullyQualifiedName": fqn,
+                    "tableType": "Regular",
+                    "columns": [],
+                    "service": refs["databaseService"],
+                    "database": refs["database"],
+                    "databaseSchema": refs["databaseSchema"],
+                    "serviceType": "Mysql",
+                    "version": 0.1,
+                    "deleted": False,
+                }
+                store.tables[fqn] = table
+                created.append({"fqn": fqn, "id": table["id"]})
+        return json_response({"tables": created})
+
+    @app.get("/__admin/state")
+    def admin_state() -> Response:
+        with store.lock:
+            names = {
+                e["id"]: e["fullyQualifiedName"] for e in [*store.tables.values(), *store.pipelines.values()]
+            }
+            edges = []
+            for edge in store.edges.values():
+                pipe = (edge["lineageDetails"].get("pipeline") or {}).get("id")
+                edges.append(
+                    {
+                        "from": names.get(edge["from"][1]),
+                        "to": names.get(edge["to"][1]),
+                        "pipeline": names.get(pipe) if pipe else None,
+                        "lineageDetails": edge["lineageDetails"],
+                    }
+                )
+            state = {
+                "services": list(store.services.values()),
+                "pipelines": [pipeline_view(p, "tasks,owners,tags") for p in store.pipelines.values()],
+                "statuses": {fqn: [s[ts] for ts in sorted(s)] for fqn, s in store.statuses.items()},
+                "edges": edges,
+                "tables": {fqn: t["id"] for fqn, t in store.tables.items()},
+            }
+        return json_response(state)
+
+    @app.get("/__admin/requests")
+    def admin_requests() -> Response:
+        with store.lock:
+            return json_response(list(store.requests))
+
+    @app.delete("/__admin/requests")
+    def admin_clear_requests() -> Response:
+        with store.lock:
+            store.requests.clear()
+        return json_response({"ok": True})
+
+    @app.post("/__admin/auth")
+    def admin_auth() -> Response:
+        body = request.get_json(force=True, silent=True) or {}
+        unknown = set(body) - {"enabled", "jwks_urls", "ca_bundle", "audience"}
+        if unknown:
+            raise ApiError(400, f"admin auth: unknown keys {sorted(unknown)}")
+        with store.lock:
+            store.auth = AuthConfig(
+                enabled=bool(body.get("enabled", False)),
+                jwks_urls=list(body.get("jwks_urls") or []),
+                ca_bundle=body.get("ca_bundle"),
+                audience=body.get("audience"),
+            )
+        return json_response({"ok": True})
+
+    @app.post("/__admin/token")
+    def admin_token() -> Response:
+        body = request.get_json(force=True, silent=True) or {}
+        ttl = body.get("ttl", 3600)
+        return json_response({"token": verifier.mint(str(body.get("sub", "ingestion-bot")), ttl)})
+
+    @app.post("/__admin/faults")
+    def admin_faults() -> Response:
+        body = request.get_json(force=True, silent=True) or {}
+        rules = []
+        for raw in body.get("rules") or []:
+            mode = raw.get("mode")
+            if mode not in ("status", "delay", "reset", "malformed", "retry_after"):
+                raise ApiError(400, f"admin faults: unknown mode {mode!r}")
+            rules.append(
+                FaultRule(
+                    path_regex=raw.get("path_regex", ".*"),
+                    method=raw.get("method"),
+                    mode=mode,
+                    status=int(raw.get("status", 500)),
+                    delay_ms=int(raw.get("delay_ms", 0)),
+                    count=raw.get("count"),
+                    retry_after=int(raw.get("retry_after", 1)),
+                )
+            )
+        with store.lock:
+            store.faults = rules
+        return json_response({"ok": True, "rules": len(rules)})
+
+    return app
+
+
+# ---------------------------------------------------------------------------------------------- server
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:  # request log is in /__admin
+        pass
+
+
+class Server(ThreadedWSGIServer):
+    request_queue_size = 1024  # ~200 concurrent clients must not see refused connections
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, OSError)):
+            return  # injected resets and clients that hang up
+        super().handle_error(request, client_address)
+
+
+def serve(host: str, port: int, port_file: str | None, ssl_context: Any = None) -> None:
+    # werkzeug only logs per-request noise here (the failing write after an injected reset); app errors are
+    # still logged by Flask's own logger.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    store = Store()
+    app = create_app(store, TokenVerifier())
+    server = Server(host, port, app, handler=QuietHandler, ssl_context=ssl_context)
+    server.daemon_threads = True
+    actual = server.socket.getsockname()[1]
+    if port_file:
+        tmp = f"{port_file}.tmp"
+        with open(tmp, "w") as fh:
+            fh.write(str(actual))
+        os.replace(tmp, port_file)  # atomic: readers never see a partial number
+    print(f"openmetadata-emulator listening on {host}:{actual}", flush=True)
+    server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port-file")
+    parser.add_argument("--certfile", help="serve https with this certificate (PEM)")
+    parser.add_argument("--keyfile", help="private key for --certfile")
+    args = parser.parse_args(argv)
+    ctx = None
+    if args.certfile:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.certfile, args.keyfile)
+    serve(args.host, args.port, args.port_file, ctx)
+
+
+if __name__ == "__main__":
+    main()

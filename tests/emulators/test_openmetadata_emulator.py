@@ -1,0 +1,207 @@
+"""The OpenMetadata emulator itself: schema validation, real-server answers, auth, faults, concurrency."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+
+from tests.helpers.openmetadata import OpenMetadataEmulator
+
+SVC = "airflow_test"
+
+
+def api(om: OpenMetadataEmulator, method: str, path: str, **kwargs: Any) -> requests.Response:
+    return om.http.request(method, f"{om.api_url}{path}", timeout=10, **kwargs)
+
+
+def make_pipeline(om: OpenMetadataEmulator, name: str = "etl", tasks: list[dict] | None = None) -> dict:
+    assert api(om, "PUT", "/v1/services/pipelineServices", json={"name": SVC, "serviceType": "Airflow"}).ok
+    body = {
+        "name": name,
+        "service": SVC,
+        "tasks": tasks or [{"name": "extract", "downstreamTasks": ["load"]}, {"name": "load"}],
+    }
+    resp = api(om, "PUT", "/v1/pipelines", json=body)
+    assert resp.status_code in (200, 201), resp.text
+    return resp.json()
+
+
+def test_service_and_pipeline_create_update(om: OpenMetadataEmulator) -> None:
+    resp = api(om, "PUT", "/v1/services/pipelineServices", json={"name": SVC, "serviceType": "Airflow"})
+    assert resp.status_code == 201
+    assert resp.json()["fullyQualifiedName"] == SVC
+    assert api(
+        om, "POST", "/v1/services/pipelineServices", json={"name": SVC, "serviceType": "Airflow"}
+    ).json() == {
+        "code": 409,
+        "message": "Entity already exists",
+    }
+    created = make_pipeline(om, "dag.with.dots")
+    assert created["fullyQualifiedName"] == f'{SVC}."dag.with.dots"'
+    assert [t["fullyQualifiedName"] for t in created["tasks"]] == [
+        f'{SVC}."dag.with.dots".extract',
+        f'{SVC}."dag.with.dots".load',
+    ]
+    same = make_pipeline(om, "dag.with.dots")
+    assert (same["id"], same["version"]) == (created["id"], 0.1)  # unchanged PUT: no version bump
+    changed = make_pipeline(om, "dag.with.dots", [{"name": "extract"}])
+    assert (changed["id"], changed["version"]) == (created["id"], 0.2)
+    # tasks only with fields=tasks, like the real server; unknown field names are a 400
+    bare = api(om, "GET", f'/v1/pipelines/name/{SVC}."dag.with.dots"').json()
+    assert "tasks" not in bare
+    full = api(
+        om, "GET", f'/v1/pipelines/name/{SVC}."dag.with.dots"', params={"fields": "tasks,sourceHash"}
+    ).json()
+    assert [t["name"] for t in full["tasks"]] == ["extract"]
+    bad = api(om, "GET", f'/v1/pipelines/name/{SVC}."dag.with.dots"', params={"fields": "nope"})
+    assert bad.json() == {"code": 400, "message": "Invalid field name nope"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "fragment"),
+    [
+        ("/v1/services/pipelineServices", {"name": SVC, "serviceType": "NotAType"}, "serviceType"),
+        ("/v1/services/pipelineServices", {"name": SVC, "serviceType": "Airflow", "extra": 1}, "extra"),
+        ("/v1/pipelines", {"service": SVC}, "name"),
+        ("/v1/pipelines", {"name": "p", "service": SVC, "tasks": [{"downstreamTasks": []}]}, "tasks.0.name"),
+        ("/v1/lineage", {"edge": {"fromEntity": {"id": "not-a-uuid", "type": "table"}}}, "edge"),
+    ],
+)
+def test_invalid_bodies_are_400_with_the_models_message(
+    om: OpenMetadataEmulator, path: str, body: dict, fragment: str
+) -> None:
+    resp = api(om, "PUT", path, json=body)
+    assert resp.status_code == 400
+    assert resp.json()["code"] == 400
+    assert fragment in resp.json()["message"]
+
+
+def test_not_found_messages(om: OpenMetadataEmulator) -> None:
+    assert api(om, "GET", "/v1/tables/name/a.b.c.d").json() == {
+        "code": 404,
+        "message": "table instance for a.b.c.d not found",
+    }
+    assert api(om, "PUT", "/v1/pipelines", json={"name": "p", "service": "nosvc"}).json() == {
+        "code": 404,
+        "message": "pipelineService instance for nosvc not found",
+    }
+    resp = api(om, "PUT", "/v1/pipelines/x.y/status", json={"timestamp": 1, "executionStatus": "Successful"})
+    assert resp.json() == {"code": 404, "message": "pipeline instance for x.y not found"}
+
+
+def test_status_replaces_per_timestamp_and_checks_task_names(om: OpenMetadataEmulator) -> None:
+    make_pipeline(om)
+    url = f"/v1/pipelines/{SVC}.etl/status"
+    first = {
+        "timestamp": 1000,
+        "executionStatus": "Pending",
+        "taskStatus": [{"name": "extract", "executionStatus": "Successful"}],
+    }
+    second = {
+        "timestamp": 1000,
+        "executionStatus": "Successful",
+        "taskStatus": [{"name": "load", "executionStatus": "Successful"}],
+    }
+    assert api(om, "PUT", url, json=first).status_code == 200
+    assert api(om, "PUT", url, json=second).status_code == 200
+    stored = api(om, "GET", url, params={"startTs": 0, "endTs": 2000}).json()["data"]
+    assert stored == [second]  # replaced, not merged
+    bad = {
+        "timestamp": 1000,
+        "executionStatus": "Failed",
+        "taskStatus": [{"name": "ghost", "executionStatus": "Failed"}],
+    }
+    assert api(om, "PUT", url, json=bad).json() == {"code": 400, "message": "Invalid task name ghost"}
+    assert om.state()["statuses"][f"{SVC}.etl"] == [second]
+
+
+def test_lineage_edges_keyed_by_from_to(om: OpenMetadataEmulator) -> None:
+    ids = om.seed_tables("mysql.shop.public.orders", "mysql.shop.public.orders_daily")
+    pipeline = make_pipeline(om)
+    edge = {
+        "fromEntity": {"id": ids["mysql.shop.public.orders"], "type": "table"},
+        "toEntity": {"id": ids["mysql.shop.public.orders_daily"], "type": "table"},
+        "lineageDetails": {"pipeline": {"id": pipeline["id"], "type": "pipeline"}},
+    }
+    for _ in range(2):
+        resp = api(om, "PUT", "/v1/lineage", json={"edge": edge})
+        assert resp.status_code == 200, resp.text
+    assert om.edges() == {("mysql.shop.public.orders", "mysql.shop.public.orders_daily", f"{SVC}.etl")}
+    graph = api(om, "GET", "/v1/lineage/table/name/mysql.shop.public.orders").json()
+    assert [e["toEntity"] for e in graph["downstreamEdges"]] == [ids["mysql.shop.public.orders_daily"]]
+    ghost = {**edge, "toEntity": {"id": "8c6c5f1e-0c8e-4b0e-9d7b-0d8d3b2f7a11", "type": "table"}}
+    assert api(om, "PUT", "/v1/lineage", json={"edge": ghost}).status_code == 404
+    log = om.requests()
+    assert [r["status"] for r in log if r["path"] == "/api/v1/lineage"] == [200, 200, 404]
+
+
+def test_auth_bot_tokens_expired_and_foreign(om: OpenMetadataEmulator) -> None:
+    om.set_auth(enabled=True)
+    url = f"{om.api_url}/v1/system/version"
+    assert requests.get(url, timeout=5).json() == {
+        "code": 401,
+        "message": "Not Authorized! Token not present",
+    }
+    good = om.token("ingestion-bot")
+    assert requests.get(url, headers={"Authorization": f"Bearer {good}"}, timeout=5).status_code == 200
+    expired = om.token("ingestion-bot", ttl=-60)
+    resp = requests.get(url, headers={"Authorization": f"Bearer {expired}"}, timeout=5)
+    assert resp.json() == {"code": 401, "message": "Expired token!"}
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    foreign_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    foreign = jwt.encode(
+        {"sub": "ingestion-bot", "exp": int(time.time()) + 60}, foreign_key, algorithm="RS256"
+    )
+    assert requests.get(url, headers={"Authorization": f"Bearer {foreign}"}, timeout=5).status_code == 401
+    assert requests.get(url, headers={"Authorization": "Bearer garbage"}, timeout=5).status_code == 401
+    subjects = [r["subject"] for r in om.requests()]
+    assert subjects == [None, "ingestion-bot", None, None, None]
+
+
+def test_faults(om: OpenMetadataEmulator) -> None:
+    url = f"{om.api_url}/v1/system/version"
+    om.set_faults(
+        {"path_regex": "/system/version", "mode": "status", "status": 503, "count": 1},
+        {"path_regex": "/system/version", "mode": "retry_after", "retry_after": 7, "count": 1},
+        {"path_regex": "/system/version", "mode": "malformed", "count": 1},
+        {"path_regex": "/system/version", "mode": "reset", "count": 1},
+        {"path_regex": "/system/version", "mode": "delay", "delay_ms": 400, "count": 1},
+    )
+    assert requests.get(url, timeout=5).status_code == 503
+    throttled = requests.get(url, timeout=5)
+    assert (throttled.status_code, throttled.headers["Retry-After"]) == (429, "7")
+    with pytest.raises(ValueError):
+        requests.get(url, timeout=5).json()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url, timeout=5)
+    started = time.monotonic()
+    assert requests.get(url, timeout=5).status_code == 200
+    assert time.monotonic() - started >= 0.4
+    assert requests.get(url, timeout=5).status_code == 200  # every rule used up
+    om.set_faults({"path_regex": ".*", "method": "PUT", "mode": "status", "status": 500})
+    assert requests.get(url, timeout=5).status_code == 200  # method filter
+    om.clear_faults()
+
+
+def test_200_concurrent_clients(om: OpenMetadataEmulator) -> None:
+    make_pipeline(om)
+    url = f"{om.api_url}/v1/pipelines/{SVC}.etl/status"
+
+    def one(i: int) -> int:
+        body = {
+            "timestamp": i,
+            "executionStatus": "Successful",
+            "taskStatus": [{"name": "load", "executionStatus": "Successful"}],
+        }
+        return requests.put(url, json=body, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=200) as pool:
+        codes = list(pool.map(one, range(1, 201)))
+    assert codes == [200] * 200
+    assert len(om.state()["statuses"][f"{SVC}.etl"]) == 200

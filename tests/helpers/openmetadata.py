@@ -1,0 +1,144 @@
+"""Start the OpenMetadata emulator (tests/emulators/openmetadata.py) in .venvs/oracle; drive its admin API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from .paths import REPO, venv_python
+
+EMULATOR = REPO / "tests" / "emulators" / "openmetadata.py"
+
+
+class OpenMetadataEmulator:
+    """Admin client for a running emulator; `api_url` is what `openmetadata_api_endpoint` should be."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.api_url = f"{self.url}/api"
+        self.http = requests.Session()
+        self.http.trust_env = False  # no proxies, no CA bundle overrides for loopback
+
+    def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        resp = self.http.request(method, f"{self.url}/__admin/{path}", timeout=10, **kwargs)
+        resp.raise_for_status()
+        return resp.json()
+
+    def reset(self) -> None:
+        """Forget every entity, edge, status, logged request, fault rule and auth setting."""
+        self._admin("POST", "reset")
+
+    def seed_tables(self, *fqns: str) -> dict[str, str]:
+        """Create tables (and their service/database/schema); returns FQN -> id."""
+        created = self._admin("POST", "tables", json={"fqns": list(fqns)})["tables"]
+        return {t["fqn"]: t["id"] for t in created}
+
+    def state(self) -> dict[str, Any]:
+        return self._admin("GET", "state")
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self._admin("GET", "requests")
+
+    def clear_requests(self) -> None:
+        self._admin("DELETE", "requests")
+
+    def set_auth(
+        self,
+        enabled: bool = True,
+        jwks_urls: list[str] | None = None,
+        ca_bundle: str | None = None,
+        audience: str | None = None,
+    ) -> None:
+        body = {
+            "enabled": enabled,
+            "jwks_urls": jwks_urls or [],
+            "ca_bundle": ca_bundle,
+            "audience": audience,
+        }
+        self._admin("POST", "auth", json=body)
+
+    def token(self, sub: str = "ingestion-bot", ttl: int | None = 3600) -> str:
+        """A bot JWT signed by the emulator (negative ttl: already expired; None: never expires)."""
+        return self._admin("POST", "token", json={"sub": sub, "ttl": ttl})["token"]
+
+    def set_faults(self, *rules: dict[str, Any]) -> None:
+        """Rules: {"path_regex", "method", "mode": status|delay|reset|malformed|retry_after, "status",
+        "delay_ms", "retry_after", "count"}; the first matching rule applies."""
+        self._admin("POST", "faults", json={"rules": list(rules)})
+
+    def clear_faults(self) -> None:
+        self._admin("POST", "faults", json={"rules": []})
+
+    # -- convenience views over state()
+    def pipeline(self, fqn: str) -> dict[str, Any]:
+        for pipeline in self.state()["pipelines"]:
+            if pipeline["fullyQualifiedName"] == fqn:
+                return pipeline
+        raise AssertionError(f"emulator holds no pipeline {fqn!r}")
+
+    def edges(self) -> set[tuple[str, str, str | None]]:
+        """Lineage edges as (from FQN, to FQN, pipeline FQN)."""
+        return {(e["from"], e["to"], e["pipeline"]) for e in self.state()["edges"]}
+
+
+class EmulatorProcess:
+    """The emulator as a subprocess on a free loopback port."""
+
+    def __init__(self, startup_timeout: float = 90.0, extra_args: list[str] | None = None) -> None:
+        self.startup_timeout = startup_timeout
+        self.extra_args = extra_args or []
+        self.workdir = Path(tempfile.mkdtemp(prefix="om-emulator-"))
+        self.log_path = self.workdir / "emulator.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.client: OpenMetadataEmulator | None = None
+
+    def start(self) -> OpenMetadataEmulator:
+        python = venv_python("oracle")
+        port_file = self.workdir / "port"
+        log = open(self.log_path, "wb")  # noqa: SIM115 (lives as long as the process)
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        self.proc = subprocess.Popen(
+            [str(python), str(EMULATOR), "--port", "0", "--port-file", str(port_file), *self.extra_args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=str(REPO),
+        )
+        deadline = time.monotonic() + self.startup_timeout
+        while not port_file.exists():
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"OpenMetadata emulator exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(
+                    f"OpenMetadata emulator not ready after {self.startup_timeout}s:\n{self.log_tail()}"
+                )
+            time.sleep(0.2)
+        scheme = "https" if "--certfile" in self.extra_args else "http"
+        self.client = OpenMetadataEmulator(f"{scheme}://127.0.0.1:{port_file.read_text().strip()}")
+        if scheme == "http":
+            self.client.http.get(f"{self.client.api_url}/v1/system/version", timeout=10).raise_for_status()
+        return self.client
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
