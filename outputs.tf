@@ -1,0 +1,100 @@
+output "environment_arn" {
+  description = "ARN of the MWAA environment."
+  value       = try(aws_mwaa_environment.this.arn, null)
+}
+
+output "environment_name" {
+  description = "Name of the MWAA environment."
+  value       = try(aws_mwaa_environment.this.name, null)
+}
+
+output "webserver_url" {
+  description = "Host name of the Airflow UI (https://<webserver_url>)."
+  value       = try(aws_mwaa_environment.this.webserver_url, null)
+}
+
+output "execution_role_arn" {
+  description = "ARN of the execution role (created or brought)."
+  value       = local.execution_role_arn
+}
+
+output "execution_role_policy_json" {
+  description = "Least-privilege execution-role policy for this environment; attach it yourself when create_execution_role = false."
+  value       = data.aws_iam_policy_document.execution.json
+}
+
+output "source_bucket_name" {
+  description = "Name of the source bucket (created or brought)."
+  value       = local.bucket_name
+}
+
+output "source_bucket_arn" {
+  description = "ARN of the source bucket."
+  value       = local.bucket_name == null ? null : local.bucket_arn
+}
+
+output "security_group_id" {
+  description = "ID of the security group the module created for the environment."
+  value       = try(aws_security_group.this.id, null)
+}
+
+output "vpc_id" {
+  description = "ID of the VPC (created or brought)."
+  value       = local.vpc_id
+}
+
+output "private_subnet_ids" {
+  description = "IDs of the two private subnets the environment runs in."
+  value       = local.private_subnet_ids
+}
+
+output "requirements_s3_path" {
+  description = "Key of requirements.txt in the source bucket."
+  value       = try(aws_s3_object.requirements.key, null)
+}
+
+output "requirements_s3_object_version" {
+  description = "S3 version ID of requirements.txt the environment uses."
+  value       = try(aws_s3_object.requirements.version_id, null)
+}
+
+output "plugins_s3_path" {
+  description = "Key of plugins.zip in the source bucket."
+  value       = try(aws_s3_object.plugins.key, null)
+}
+
+output "plugins_s3_object_version" {
+  description = "S3 version ID of plugins.zip the environment uses."
+  value       = try(aws_s3_object.plugins.version_id, null)
+}
+
+output "startup_script_s3_path" {
+  description = "Key of the startup script in the source bucket (null without startup_script)."
+  value       = one(aws_s3_object.startup_script[*].key)
+}
+
+output "requirements_txt" {
+  description = "Content of the generated requirements.txt."
+  value       = local.requirements_txt
+}
+
+output "wheel_filename" {
+  description = "File name of the wheel inside plugins.zip."
+  value       = local.wheel_filename
+}
+
+output "lineage_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the lineage credentials (null when none or inline_secrets = true)."
+  value       = local.lineage_secret_arn
+}
+
+output "lineage_configuration" {
+  description = "Every lineage.* option the module sets, with secret values replaced by their aws-secretsmanager: reference (never the secret). Not sensitive."
+  value       = local.lineage_configuration
+}
+
+output "airflow_configuration_options" {
+  description = "The full airflow_configuration_options map sent to MWAA (user options + lineage.*). Sensitive."
+  value       = local.airflow_configuration_options
+  sensitive   = true
+}

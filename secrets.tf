@@ -1,0 +1,21 @@
+# One Secrets Manager secret per environment holds the lineage credentials as a JSON object
+# {"jwt_token": "...", "private_key": "...", ...}; options reference it as aws-secretsmanager:<arn>#<key> and the
+# wheel resolves them at run time with the execution role (the only principal this module grants read access).
+
+resource "aws_secretsmanager_secret" "this" {
+  count = local.lineage_use_secrets_manager ? 1 : 0
+  #checkov:skip=CKV2_AWS_57:Rotation belongs to the identity provider that issues these credentials, not to this module.
+
+  name_prefix             = "${var.name}-openmetadata-lineage-"
+  description             = "OpenMetadata lineage credentials of MWAA environment ${var.name}"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.secret_recovery_window_in_days
+  tags                    = local.tags
+}
+
+resource "aws_secretsmanager_secret_version" "this" {
+  count = local.lineage_use_secrets_manager ? 1 : 0
+
+  secret_id     = aws_secretsmanager_secret.this[0].id
+  secret_string = jsonencode({ for k in local.lineage_set_secret_keys : k => local.lineage_inputs[k] })
+}
