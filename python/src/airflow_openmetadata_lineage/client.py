@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Optional
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 if TYPE_CHECKING:
     import requests
@@ -118,8 +118,13 @@ class OpenMetadataClient:
             )
         except requests.Timeout:
             raise TransientError(f"{method} {path}: timed out after {timeout:.2f}s") from None
+        except requests.ConnectionError:
+            where = urlsplit(self.config.endpoint)
+            raise TransientError(
+                f"{method} {path}: cannot connect to {where.hostname}:{where.port or ''}"
+            ) from None
         except requests.RequestException as exc:
-            # requests' messages hold the URL (no secrets in it) and the cause; keep the class name only.
+            # requests' messages can be long and nested: the class name says enough.
             raise TransientError(f"{method} {path}: {type(exc).__name__}") from None
 
     def request(self, method: str, path: str, body: Any = None, deadline: Optional[float] = None) -> Any:

@@ -124,14 +124,17 @@ def decode_inline(key: str, value: str) -> str:
 
 
 def airflow_getter() -> OptionGetter:
-    """Read options through Airflow's config (airflow.cfg or AIRFLOW__SECTION__KEY env vars), raw."""
-    from airflow.configuration import conf  # lazy: tests and the CLI can run without it
+    """Read options through Airflow's config (airflow.cfg or AIRFLOW__SECTION__KEY env vars), raw.
+    Without Airflow installed (the self-check run elsewhere), only the env vars are read."""
+    try:
+        from airflow.configuration import conf  # lazy: tests and the CLI can run without it
+    except Exception:
+        conf = None
 
     def get(section: str, key: str) -> Optional[str]:
-        # Airflow expands $VARS and ~ in env values; read ours verbatim (env wins over airflow.cfg, as in
-        # Airflow).
+        # Airflow expands $VARS and ~ in env values: read ours verbatim (env wins over airflow.cfg, as there).
         env = os.environ.get(f"AIRFLOW__{section.upper()}__{key.upper()}")
-        if env is not None:
+        if env is not None or conf is None:
             return env
         try:
             value = conf.get(section, key, raw=True, fallback=None)
