@@ -32,6 +32,8 @@ def token_endpoint(org_url: str) -> str:
     url = org_url.strip().rstrip("/")
     if url.endswith("/v1/token"):
         return url
+    if url.endswith("/v1"):
+        return url + "/token"
     if "/oauth2" in url.split("://", 1)[-1]:
         return url + "/v1/token"
     return url + "/oauth2/default/v1/token"
