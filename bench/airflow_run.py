@@ -1,4 +1,4 @@
-"""Runs `airflow dags test` for a benchmark DAG in a given venv, with the timing shim as `[lineage] backend`."""
+"""Runs `airflow dags test` for a benchmark DAG in a venv, with the timing shim as `[lineage] backend`."""
 
 from __future__ import annotations
 

@@ -20,7 +20,11 @@ class Backend:
 
     def options(self, api_url: str, token: str, spool_dir: Path) -> dict[str, str]:
         """`[lineage]` options (without `backend`: the timing shim takes that slot and wraps class_path)."""
-        common = {"airflow_service_name": SERVICE_NAME, "openmetadata_api_endpoint": api_url, "jwt_token": token}
+        common = {
+            "airflow_service_name": SERVICE_NAME,
+            "openmetadata_api_endpoint": api_url,
+            "jwt_token": token,
+        }
         if self.name == "ours":
             return {
                 **common,

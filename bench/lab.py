@@ -1,4 +1,4 @@
-"""One benchmark cell = one `airflow dags test` against the emulator; this module runs it and collects numbers.
+"""One benchmark cell = one `airflow dags test` against the emulator: run it, collect the numbers.
 
 A context is a fresh world for one backend and one DAG size: emulator state reset and seeded with the DAG's
 tables, a new Airflow DB (copied from a migrated template), a new spool dir. Runs inside one context share all

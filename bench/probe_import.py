@@ -19,7 +19,7 @@ def _rss_bytes() -> int:
 
 
 def main(class_path: str) -> None:
-    import airflow.lineage.backend  # noqa: F401  the task process has these already
+    import airflow.lineage.backend
     import airflow.models.baseoperator  # noqa: F401
 
     module_name, _, class_name = class_path.rpartition(".")
@@ -28,7 +28,11 @@ def main(class_path: str) -> None:
     seconds = time.perf_counter() - started
     print(
         json.dumps(
-            {"seconds": seconds, "modules": len(sys.modules) - modules_before, "rss": _rss_bytes() - rss_before}
+            {
+                "seconds": seconds,
+                "modules": len(sys.modules) - modules_before,
+                "rss": _rss_bytes() - rss_before,
+            }
         )
     )
 

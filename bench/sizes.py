@@ -70,7 +70,9 @@ def measure(wheel: Path) -> dict[str, Footprint]:
     venv = VENVS / "bench-dists"
     shutil.rmtree(venv, ignore_errors=True)
     interpreter = VENVS / "driver" / "bin" / "python"  # the same Python 3.11 the other venvs use
-    subprocess.run([str(UV), "venv", "-q", "--python", str(interpreter), str(venv)], check=True, env=_uv_env())
+    subprocess.run(
+        [str(UV), "venv", "-q", "--python", str(interpreter), str(venv)], check=True, env=_uv_env()
+    )
     python = venv / "bin" / "python"
     _install(venv, "apache-airflow==2.10.5")
     base = _snapshot(python)

@@ -1,12 +1,12 @@
 """A LineageBackend that wraps the backend under test and records what it costs the task process.
 
-Airflow 2 imports `[lineage] backend` once per process; this shim is that class. It imports the real backend
-(BENCH_INNER_BACKEND, a dotted class path) and times the import, then times every `send_lineage` call and appends
-one JSON line per event to BENCH_RECORD. Exceptions from the real backend are recorded and re-raised, so the task
-sees exactly what it would see without the shim.
+Airflow 2 imports `[lineage] backend` once per process; this shim is that class. It imports the real
+backend (BENCH_INNER_BACKEND, a dotted class path) and times the import, then times every `send_lineage` call
+and appends one JSON line per event to BENCH_RECORD. Exceptions from the real backend are recorded and
+re-raised, so the task sees exactly what it would see without the shim.
 
-BENCH_ONLY_FIRST=k reports only the first k tasks (the rest are recorded as skipped), for cells whose per-task cost
-is too high to run a whole DAG (e.g. a 504 that the official client sleeps 180 s on).
+BENCH_ONLY_FIRST=k reports only the first k tasks (the rest are recorded as skipped), for cells whose
+per-task cost is too high to run a whole DAG (e.g. a 504 that the official client sleeps 180 s on).
 """
 
 from __future__ import annotations
@@ -59,7 +59,9 @@ class TimingBackend(LineageBackend):
         # Airflow builds its backend once per process; so does this shim for the one it wraps.
         self._inner = _INNER()
 
-    def send_lineage(self, operator: Any = None, inlets: Any = None, outlets: Any = None, context: Any = None):
+    def send_lineage(
+        self, operator: Any = None, inlets: Any = None, outlets: Any = None, context: Any = None
+    ):
         TimingBackend.calls += 1
         task_id = getattr(operator, "task_id", "?")
         if _ONLY_FIRST and TimingBackend.calls > _ONLY_FIRST:
@@ -68,7 +70,9 @@ class TimingBackend(LineageBackend):
         event: dict[str, Any] = {"kind": "task", "task_id": task_id, "wall_start": time.time()}
         started = time.perf_counter()
         try:
-            return self._inner.send_lineage(operator=operator, inlets=inlets, outlets=outlets, context=context)
+            return self._inner.send_lineage(
+                operator=operator, inlets=inlets, outlets=outlets, context=context
+            )
         except BaseException as exc:
             event["error"] = f"{type(exc).__name__}: {exc}"[:300]
             raise

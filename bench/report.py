@@ -1,0 +1,262 @@
+"""Turns bench results into the markdown table (ours | official | ratio) and checks issue 8's targets."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from pathlib import Path
+from typing import Any
+
+from plan import Plan
+from stats import mib, min_med, ratio, seconds
+
+IMPORT_TARGET_MS = 100.0
+DOC_BEGIN = "<!-- bench:table:begin -->"
+DOC_END = "<!-- bench:table:end -->"
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _mm_seconds(values: list[float]) -> str:
+    pair = min_med(values)
+    return "n/a" if pair is None else f"{seconds(pair[0])} / {seconds(pair[1])}"
+
+
+def _steady(results: dict, tasks: int, name: str) -> list[dict]:
+    return [cell["steady"] for cell in results["dag_sizes"].get(str(tasks), {}).get(name, [])]
+
+
+def _cells(results: dict, tasks: int, name: str) -> list[dict]:
+    return results["dag_sizes"].get(str(tasks), {}).get(name, [])
+
+
+def _run_requests(cell: dict, run: str, tasks: int, cap: float) -> str:
+    out = cell[run]
+    if out["returncode"] is None:
+        return f">= {out['requests']} (stopped at the {cap:.0f} s cap, {out['reported']} task(s) done)"
+    if cell["only_first"] and out["reported"]:
+        per_task = out["requests"] / out["reported"]
+        return f"{out['requests']} for {out['reported']} task(s); ~{per_task * tasks:.0f} projected"
+    return str(out["requests"])
+
+
+def _flatten(runs: list[dict], key: str) -> list[float]:
+    return [value for run in runs for value in run[key]]
+
+
+def targets(results: dict) -> dict[str, dict[str, Any]]:
+    ours_import = _median([s["seconds"] for s in results["imports"]["ours"]])
+    per_task = [
+        max(run["task_requests"])
+        for tasks in results["dag_sizes"]
+        for run in _steady(results, int(tasks), "ours")
+    ]
+    held = [c["seconds"] for c in results["held"].get("down", {}).get("ours", [])]
+    edges = results["edges_per_task"]
+    checks = {
+        "import_ms": (None if ours_import is None else ours_import * 1000, IMPORT_TARGET_MS),
+        "steady_requests_per_task": (max(per_task) if per_task else None, edges + 1),
+        "held_server_down_s": (None if not held or None in held else max(held), results["time_budget"]),
+    }
+    return {
+        key: {"value": value, "limit": limit, "ok": value is not None and value <= limit}
+        for key, (value, limit) in checks.items()
+    }
+
+
+def render(results: dict, plan: Plan) -> str:
+    rows: list[tuple[str, str, str, str]] = []
+    imports = results["imports"]
+
+    def imp(name: str, key: str) -> list[float]:
+        return [s[key] for s in imports[name]]
+
+    rows.append(
+        (
+            f"backend import time, min / median of {plan.import_repeats}",
+            _mm_seconds(imp("ours", "seconds")),
+            _mm_seconds(imp("official", "seconds")),
+            ratio(_median(imp("official", "seconds")), _median(imp("ours", "seconds"))),
+        )
+    )
+    rows.append(
+        (
+            "modules the import adds",
+            f"{_median(imp('ours', 'modules')):.0f}",
+            f"{_median(imp('official', 'modules')):.0f}",
+            ratio(_median(imp("official", "modules")), _median(imp("ours", "modules"))),
+        )
+    )
+    rows.append(
+        (
+            "RSS the import adds (median)",
+            mib(_median(imp("ours", "rss")) or 0),
+            mib(_median(imp("official", "rss")) or 0),
+            ratio(_median(imp("official", "rss")), _median(imp("ours", "rss"))),
+        )
+    )
+    first_size = plan.sizes[0]
+    rss = {
+        name: _median(
+            [r["rss_added"] for r in _steady(results, first_size, name) if r["rss_added"] is not None]
+        )
+        for name in ("ours", "official")
+    }
+    rows.append(
+        (
+            f"RSS added to the task process ({first_size}-task DAG run: import + reports, median)",
+            mib(rss["ours"] or 0),
+            mib(rss["official"] or 0),
+            ratio(rss["official"], rss["ours"]),
+        )
+    )
+    for tasks in plan.sizes:
+        ours_cells, off_cells = _cells(results, tasks, "ours"), _cells(results, tasks, "official")
+        if not ours_cells or not off_cells:
+            continue
+        ours_steady, off_steady = _steady(results, tasks, "ours"), _steady(results, tasks, "official")
+        ours_req, off_req = _flatten(ours_steady, "task_requests"), _flatten(off_steady, "task_requests")
+        k = off_cells[0]["only_first"]
+        scope = f" (first {k} task(s))" if k else ""
+        rows.append(
+            (
+                f"{tasks} tasks: requests per task, steady state (median / max)",
+                f"{_median(ours_req):.0f} / {max(ours_req)}" if ours_req else "n/a",
+                (f"{_median(off_req):.0f} / {max(off_req)}" if off_req else "n/a") + scope,
+                ratio(_median(off_req), _median(ours_req)),
+            )
+        )
+        first_ours = [c["first"]["task_requests"] for c in ours_cells]
+        first_off = [c["first"]["task_requests"] for c in off_cells]
+        rows.append(
+            (
+                f"{tasks} tasks: requests per task, first run (median / max)",
+                _req_pair([v for run in first_ours for v in run]),
+                _req_pair([v for run in first_off for v in run]) + scope,
+                ratio(
+                    _median([v for run in first_off for v in run]),
+                    _median([v for run in first_ours for v in run]),
+                ),
+            )
+        )
+        for run, label in (("first", "first run"), ("steady", "steady state")):
+            rows.append(
+                (
+                    f"{tasks} tasks: requests per DAG run, {label}",
+                    _run_requests(ours_cells[0], run, tasks, plan.time_cap),
+                    _run_requests(off_cells[0], run, tasks, plan.time_cap),
+                    ratio(_projected(off_cells[0], run, tasks), _projected(ours_cells[0], run, tasks)),
+                )
+            )
+        ours_s, off_s = _flatten(ours_steady, "task_seconds"), _flatten(off_steady, "task_seconds")
+        rows.append(
+            (
+                f"{tasks} tasks: time added per task, steady state, 0 ms latency (min / median)",
+                _mm_seconds(ours_s),
+                _mm_seconds(off_s) + scope,
+                ratio(_median(off_s), _median(ours_s)),
+            )
+        )
+        rows.append(
+            (
+                f"{tasks} tasks: non-2xx answers, steady run / task errors",
+                _errors(ours_steady),
+                _errors(off_steady),
+                "",
+            )
+        )
+    for delay, by_backend in results["latency"].items():
+        ours_s, off_s = by_backend.get("ours", []), by_backend.get("official", [])
+        rows.append(
+            (
+                f"{first_size} tasks: time added per task at {delay} ms latency, steady (min / median)",
+                _mm_seconds(ours_s),
+                _mm_seconds(off_s),
+                ratio(_median(off_s), _median(ours_s)),
+            )
+        )
+    labels = {"down": "server down (port closed)", "503": "server answers 503", "504": "server answers 504"}
+    for scenario, by_backend in results["held"].items():
+        rows.append(
+            (
+                f"task held when the {labels[scenario]} (min / median)",
+                _held(by_backend.get("ours", []), plan.held_cap),
+                _held(by_backend.get("official", []), plan.held_cap),
+                ratio(_held_median(by_backend.get("official", [])), _held_median(by_backend.get("ours", []))),
+            )
+        )
+    if "footprint" in results:
+        fp = results["footprint"]
+        rows.append(("wheel size", f"{results['wheel']['bytes'] / 1024:.1f} KiB", "n/a", ""))
+        rows.append(
+            (
+                "distributions added on top of Airflow 2.10.5 (count, size on disk)",
+                f"{fp['ours']['count']}, {mib(fp['ours']['bytes'])}; with [all] extras: "
+                f"{fp['ours[all]']['count']}, {mib(fp['ours[all]']['bytes'])}",
+                f"{fp['official']['count']}, {mib(fp['official']['bytes'])}",
+                ratio(fp["official"]["bytes"], fp["ours"]["bytes"]),
+            )
+        )
+    lines = [
+        f"Run: `{plan.name}` plan, {results['started']}, {results['cpus']} CPUs, load average "
+        f"{results['load_before']:.1f} before / {results['load_after']:.1f} after, {results['minutes']} min.",
+        "",
+        "| figure | ours | official | official / ours |",
+        "| --- | --- | --- | --- |",
+        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
+        "",
+        "Targets (issue 8): "
+        + "; ".join(
+            f"{key} = {_fmt(t['value'])} (limit {_fmt(t['limit'])}): {'ok' if t['ok'] else 'MISSED'}"
+            for key, t in results["targets"].items()
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: Any) -> str:
+    return "n/a" if value is None else (f"{value:.1f}" if isinstance(value, float) else str(value))
+
+
+def _req_pair(values: list[int]) -> str:
+    return f"{_median(values):.0f} / {max(values)}" if values else "n/a"
+
+
+def _projected(cell: dict, run: str, tasks: int) -> float | None:
+    out = cell[run]
+    if out["returncode"] is None or not out["reported"]:
+        return None
+    return out["requests"] / out["reported"] * tasks if cell["only_first"] else float(out["requests"])
+
+
+def _errors(runs: list[dict]) -> str:
+    non_2xx = "; ".join(sorted({r["non_2xx"] for r in runs}))
+    errors = sum(len(r["task_errors"]) for r in runs)
+    failed = sum(1 for r in runs if r["returncode"] not in (0, None))
+    return f"{non_2xx} / {errors} raised, {failed} failed run(s)"
+
+
+def _held(cells: list[dict], cap: float) -> str:
+    if not cells:
+        return "n/a"
+    if any(c["stopped"] for c in cells):
+        return f"> {cap:.0f} s (run stopped at the cap)"
+    text = _mm_seconds([c["seconds"] for c in cells if c["seconds"] is not None])
+    failed = sum(1 for c in cells if c["returncode"] not in (0, None))
+    return text + (f"; {failed} task(s) failed" if failed else "")
+
+
+def _held_median(cells: list[dict]) -> float | None:
+    if not cells or any(c["stopped"] for c in cells):
+        return None
+    return _median([c["seconds"] for c in cells if c["seconds"] is not None])
+
+
+def update_doc(path: Path, table: str) -> None:
+    """Replace the table between the markers in docs/benchmarks.md (the rest of the page is prose)."""
+    text = path.read_text()
+    block = f"{DOC_BEGIN}\n{table}{DOC_END}"
+    pattern = re.compile(re.escape(DOC_BEGIN) + r".*?" + re.escape(DOC_END), re.S)
+    path.write_text(pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text}\n{block}\n")
