@@ -49,7 +49,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 AIRFLOW_VERSIONS = ("2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6")
@@ -665,6 +665,13 @@ def _name_log_groups(data: dict[str, Any], name: str) -> None:
             entry["CloudWatchLogGroupArn"] = entry["CloudWatchLogGroupArn"].replace("{name}", name)
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No per-request access log: test output stays readable (errors still reach the `log` logger)."""
+
+    def log_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return
+
+
 _REGION_IN_AUTH = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/airflow/")
 
 
@@ -699,7 +706,9 @@ class MwaaEmulator:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> MwaaEmulator:
-        self._server = make_server(self.host, self.port, self.wsgi, threaded=True)
+        self._server = make_server(
+            self.host, self.port, self.wsgi, threaded=True, request_handler=_QuietHandler
+        )
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="mwaa-emulator", daemon=True)
         self._thread.start()
