@@ -6,9 +6,12 @@ AWS_ENDPOINT_URL (tests point it at moto). Values are cached per process and nev
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import threading
+from collections.abc import Iterator
 from typing import Optional
 
 PREFIX = "aws-secretsmanager:"
@@ -59,9 +62,29 @@ def _client(region: Optional[str], timeout: float):  # -> botocore client
     return boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint, config=cfg)
 
 
+# botocore logs whole response bodies (the secret) at DEBUG: silence these loggers around our one call.
+_CHATTY_LOGGERS = ("botocore", "botocore.parsers", "botocore.endpoint", "botocore.hooks", "botocore.auth")
+
+
+@contextlib.contextmanager
+def _quiet_botocore() -> Iterator[None]:
+    saved = {}
+    for name in _CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        saved[name] = logger.level
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
 def _fetch(secret_id: str, timeout: float) -> str:
     try:
-        response = _client(region_of(secret_id), timeout).get_secret_value(SecretId=secret_id)
+        with _quiet_botocore():
+            response = _client(region_of(secret_id), timeout).get_secret_value(SecretId=secret_id)
     except ImportError as exc:
         raise SecretError(
             f"secret {secret_id}: boto3 is not installed (install the wheel's [aws] extra)"

@@ -1,0 +1,147 @@
+"""A tiny stand-in for the OpenMetadata API for the wheel's unit tests (stdlib http.server, loopback).
+
+It keeps just enough state to check what the reporter sends and in what order: services, pipelines (with
+`sourceHash` and task names), statuses per timestamp (PUT replaces; unknown task names -> 400), tables, edges.
+Faults: `fail_next[path_prefix] = [status, ...]`, `delay` seconds before every answer, `valid_tokens`
+(others get 401).
+Not emulated: body schemas (tests/emulators/openmetadata.py validates with the official models), FQN quoting
+beyond the pipeline name, search, pagination, versions.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Optional
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class OMStub:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests: list[tuple[str, str, Any, Optional[str]]] = []  # method, path, body, auth header
+        self.services: dict[str, dict[str, Any]] = {}
+        self.pipelines: dict[str, dict[str, Any]] = {}  # fqn -> entity
+        self.statuses: dict[str, dict[int, dict[str, Any]]] = {}
+        self.tables: dict[str, str] = {}  # fqn -> id
+        self.edges: dict[tuple[str, str], dict[str, Any]] = {}
+        self.fail_next: dict[str, list[int]] = {}
+        self.delay = 0.0
+        self.valid_tokens: Optional[set[str]] = None
+        self.version = "1.12.14"
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def seed_tables(self, *fqns: str) -> None:
+        for fqn in fqns:
+            self.tables[fqn] = str(uuid.uuid4())
+
+    def calls(
+        self, method: Optional[str] = None, prefix: str = ""
+    ) -> list[tuple[str, str, Any, Optional[str]]]:
+        return [r for r in self.requests if (method is None or r[0] == method) and r[1].startswith(prefix)]
+
+    # -- request handling ---------------------------------------------------------------------------------
+
+    def handle(self, method: str, raw_path: str, body: Any, auth: Optional[str]) -> tuple[int, Any]:
+        parts = urlsplit(raw_path)
+        path = parts.path.removeprefix("/api")
+        with self.lock:
+            self.requests.append((method, path, body, auth))
+            for prefix, codes in self.fail_next.items():
+                if path.startswith(prefix) and codes:
+                    return codes.pop(0), {"code": 0, "message": "injected"}
+        if self.valid_tokens is not None:
+            token = (auth or "").removeprefix("Bearer ")
+            if token not in self.valid_tokens:
+                return 401, {"code": 401, "message": "Not authorized"}
+        query = parse_qs(parts.query)
+        with self.lock:
+            return self._route(method, path, body, query)
+
+    def _route(self, method: str, path: str, body: Any, query: dict[str, list[str]]) -> tuple[int, Any]:
+        if method == "GET" and path == "/v1/system/version":
+            return 200, {"version": self.version}
+        if method == "PUT" and path == "/v1/services/pipelineServices":
+            entity = self.services.setdefault(body["name"], {"id": str(uuid.uuid4())})
+            entity.update(body, fullyQualifiedName=body["name"])
+            return 200, entity
+        if method == "GET" and path.startswith("/v1/services/pipelineServices/name/"):
+            name = unquote(path.rsplit("/", 1)[1])
+            return (200, self.services[name]) if name in self.services else (404, {"message": "not found"})
+        if method == "PUT" and path == "/v1/pipelines":
+            if body["service"] not in self.services:
+                return 404, {"message": f"pipelineService instance for {body['service']} not found"}
+            name = f'"{body["name"]}"' if "." in body["name"] else body["name"]
+            fqn = f"{body['service']}.{name}"
+            entity = self.pipelines.setdefault(fqn, {"id": str(uuid.uuid4())})
+            entity.update(body, fullyQualifiedName=fqn)
+            return 200, entity
+        if path.startswith("/v1/pipelines/") and path.endswith("/status"):
+            fqn = unquote(path[len("/v1/pipelines/") : -len("/status")])
+            if fqn not in self.pipelines:
+                return 404, {"message": f"pipeline instance for {fqn} not found"}
+            if method == "GET":
+                start, end = int(query["startTs"][0]), int(query["endTs"][0])
+                rows = [s for ts, s in sorted(self.statuses.get(fqn, {}).items()) if start <= ts <= end]
+                return 200, {"data": rows}
+            names = {t["name"] for t in self.pipelines[fqn]["tasks"]}
+            for ts in body.get("taskStatus", []):
+                if ts["name"] not in names:
+                    return 400, {"message": f"Invalid task name {ts['name']}"}
+            self.statuses.setdefault(fqn, {})[body["timestamp"]] = body
+            return 200, {"fullyQualifiedName": fqn}
+        if method == "GET" and path.startswith("/v1/tables/name/"):
+            fqn = unquote(path[len("/v1/tables/name/") :])
+            if fqn not in self.tables:
+                return 404, {"message": f"table instance for {fqn} not found"}
+            return 200, {"id": self.tables[fqn], "fullyQualifiedName": fqn}
+        if method == "PUT" and path == "/v1/lineage":
+            edge = body["edge"]
+            ids = set(self.tables.values())
+            if edge["fromEntity"]["id"] not in ids or edge["toEntity"]["id"] not in ids:
+                return 404, {"message": "table instance not found"}
+            self.edges[(edge["fromEntity"]["id"], edge["toEntity"]["id"])] = edge["lineageDetails"]
+            return 200, None
+        return 404, {"message": f"no route {method} {path}"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                if stub.delay:
+                    time.sleep(stub.delay)
+                status, answer = stub.handle(method, self.path, body, self.headers.get("Authorization"))
+                data = b"" if answer is None else json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client gave up (timeout tests)
+                    pass
+
+            def do_GET(self) -> None:
+                self._serve("GET")
+
+            def do_PUT(self) -> None:
+                self._serve("PUT")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler

@@ -1,0 +1,273 @@
+"""model.py: request bodies, structure hash, status merging; bodies validated by the official pydantic
+models."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from conftest import VENVS, need
+
+from airflow_openmetadata_lineage.model import (
+    DagInfo,
+    RunInfo,
+    TaskInfo,
+    TaskReport,
+    TaskRunInfo,
+    execution_status,
+    lineage_body,
+    log_url,
+    merge_task_statuses,
+    pipeline_body,
+    pipeline_fqn,
+    service_body,
+    status_body,
+)
+
+BASE = "https://abc.c1.eu-west-1.airflow.amazonaws.com"
+DAG = DagInfo(
+    dag_id="sales.daily",
+    tasks=(
+        TaskInfo("extract", "PythonOperator", ("load",), doc="Pulls **orders**"),
+        TaskInfo("load", "SQLExecuteQueryOperator", (), display_name="Load to DWH"),
+    ),
+    description="Daily sales",
+)
+T0 = 1_700_000_000_000
+RUN = RunInfo(
+    dag_id="sales.daily",
+    run_id="scheduled__2023-11-14T22:13:20+00:00",
+    logical_date_ms=T0,
+    state="running",
+    task_runs=(TaskRunInfo("extract", "success", T0 + 10, T0 + 20), TaskRunInfo("load", "running", T0 + 30)),
+)
+
+
+def test_service_body() -> None:
+    assert service_body("MWAA", BASE) == {
+        "name": "MWAA",
+        "serviceType": "Airflow",
+        "connection": {"config": {"type": "Airflow", "hostPort": BASE, "connection": {"type": "Backend"}}},
+    }
+
+
+def test_pipeline_body() -> None:
+    body = pipeline_body(DAG, "MWAA", BASE)
+    assert body["name"] == "sales.daily" and body["service"] == "MWAA"
+    assert body["description"] == "Daily sales"
+    assert body["sourceUrl"] == f"{BASE}/dags/sales.daily/grid"
+    assert body["tasks"] == [
+        {
+            "name": "extract",
+            "displayName": "extract",
+            "taskType": "PythonOperator",
+            "downstreamTasks": ["load"],
+            "sourceUrl": f"{BASE}/dags/sales.daily/grid?task_id=extract",
+            "description": "Pulls **orders**",
+        },
+        {
+            "name": "load",
+            "displayName": "Load to DWH",
+            "taskType": "SQLExecuteQueryOperator",
+            "downstreamTasks": [],
+            "sourceUrl": f"{BASE}/dags/sales.daily/grid?task_id=load",
+        },
+    ]
+    assert len(body["sourceHash"]) == 32
+    assert "owners" not in body and "tags" not in body
+    assert pipeline_body(DAG, "MWAA", BASE, airflow_major=3)["sourceUrl"] == f"{BASE}/dags/sales.daily"
+
+
+def test_source_hash_tracks_structure_only() -> None:
+    h = pipeline_body(DAG, "MWAA", BASE)["sourceHash"]
+    reordered = DagInfo(DAG.dag_id, tuple(reversed(DAG.tasks)), DAG.description)
+    assert pipeline_body(reordered, "MWAA", BASE)["sourceHash"] == h
+    changes = [
+        DagInfo(DAG.dag_id, (*DAG.tasks, TaskInfo("audit", "EmptyOperator")), DAG.description),
+        DagInfo(DAG.dag_id, (DAG.tasks[0], TaskInfo("load", "BashOperator")), DAG.description),
+        DagInfo(DAG.dag_id, (TaskInfo("extract", "PythonOperator"), DAG.tasks[1]), DAG.description),
+        DagInfo(DAG.dag_id, DAG.tasks, "Changed description"),
+    ]
+    hashes = {pipeline_body(d, "MWAA", BASE)["sourceHash"] for d in changes}
+    assert h not in hashes and len(hashes) == len(changes)
+    assert pipeline_body(DAG, "Other", BASE)["sourceHash"] != h
+    assert pipeline_body(DAG, "MWAA", "http://other:8080")["sourceHash"] != h
+
+
+def test_pipeline_fqn_quotes_dots() -> None:
+    assert pipeline_fqn("MWAA", "sales.daily") == 'MWAA."sales.daily"'
+    assert pipeline_fqn("MWAA", "plain") == "MWAA.plain"
+
+
+@pytest.mark.parametrize(
+    "state, status",
+    [
+        ("success", "Successful"),
+        ("failed", "Failed"),
+        ("upstream_failed", "Failed"),
+        ("skipped", "Skipped"),
+        ("running", "Pending"),
+        ("queued", "Pending"),
+        ("up_for_retry", "Pending"),
+        (None, "Pending"),
+    ],
+)
+def test_execution_status(state: str, status: str) -> None:
+    assert execution_status(state) == status
+
+
+def test_status_body_carries_every_known_task() -> None:
+    body = status_body(RUN, {"extract", "load"}, BASE)
+    assert body["timestamp"] == T0
+    assert body["executionStatus"] == "Pending"
+    assert [s["name"] for s in body["taskStatus"]] == ["extract", "load"]
+    extract = body["taskStatus"][0]
+    assert extract == {
+        "name": "extract",
+        "executionStatus": "Successful",
+        "startTime": T0 + 10,
+        "endTime": T0 + 20,
+        "logLink": log_url(BASE, RUN.dag_id, RUN.run_id, "extract"),
+    }
+    assert "dag_run_id=scheduled__2023-11-14T22%3A13%3A20%2B00%3A00" in extract["logLink"]
+    assert "endTime" not in body["taskStatus"][1]
+
+
+def test_run_status_derived_from_tasks() -> None:
+    done = RunInfo(
+        RUN.dag_id,
+        RUN.run_id,
+        T0,
+        "running",
+        (TaskRunInfo("extract", "success"), TaskRunInfo("load", "success")),
+    )
+    assert status_body(done, {"extract", "load"}, BASE)["executionStatus"] == "Successful"
+    failed = RunInfo(RUN.dag_id, RUN.run_id, T0, "running", (TaskRunInfo("extract", "failed"),))
+    assert status_body(failed, {"extract", "load"}, BASE)["executionStatus"] == "Failed"
+    finished = RunInfo(RUN.dag_id, RUN.run_id, T0, "failed", (TaskRunInfo("extract", "success"),))
+    assert status_body(finished, {"extract", "load"}, BASE)["executionStatus"] == "Failed"
+
+
+def test_unknown_task_names_dropped() -> None:
+    run = RunInfo(
+        RUN.dag_id, RUN.run_id, T0, None, (TaskRunInfo("extract", "success"), TaskRunInfo("gone", "success"))
+    )
+    assert [s["name"] for s in status_body(run, {"extract", "load"}, BASE)["taskStatus"]] == ["extract"]
+
+
+def test_mapped_instances_become_one_status() -> None:
+    run = RunInfo(
+        RUN.dag_id,
+        RUN.run_id,
+        T0,
+        None,
+        (
+            TaskRunInfo("extract", "success", T0 + 1, T0 + 5, map_index=0),
+            TaskRunInfo("extract", "failed", T0 + 2, T0 + 9, map_index=1),
+            TaskRunInfo("load", "success", T0 + 3, T0 + 4, map_index=0),
+            TaskRunInfo("load", "running", T0 + 3, None, map_index=1),
+        ),
+    )
+    statuses = {s["name"]: s for s in status_body(run, {"extract", "load"}, BASE)["taskStatus"]}
+    assert statuses["extract"]["executionStatus"] == "Failed"
+    assert (statuses["extract"]["startTime"], statuses["extract"]["endTime"]) == (T0 + 1, T0 + 9)
+    assert statuses["load"]["executionStatus"] == "Pending" and "endTime" not in statuses["load"]
+
+
+def test_merge_with_stored() -> None:
+    stored = [
+        {"name": "extract", "executionStatus": "Successful", "endTime": 5},
+        {"name": "load", "executionStatus": "Pending"},
+    ]
+    fresh = [
+        {"name": "extract", "executionStatus": "Pending"},  # a stale view of a sibling: stored wins
+        {"name": "load", "executionStatus": "Failed"},  # the reporting task: ours wins
+    ]
+    merged = merge_task_statuses(stored, fresh, {"load"})
+    assert merged == [stored[0], fresh[1]]
+    # a terminal sibling state beats a stored Pending
+    assert (
+        merge_task_statuses(
+            [{"name": "a", "executionStatus": "Pending"}],
+            [{"name": "a", "executionStatus": "Skipped"}],
+            set(),
+        )[0]["executionStatus"]
+        == "Skipped"
+    )
+
+
+def test_status_body_merges_when_given_stored() -> None:
+    run = RunInfo(RUN.dag_id, RUN.run_id, T0, None, (TaskRunInfo("load", "success"),), complete=False)
+    stored = [{"name": "extract", "executionStatus": "Successful"}]
+    body = status_body(run, {"extract", "load"}, BASE, stored=stored, authoritative={"load"})
+    assert [(s["name"], s["executionStatus"]) for s in body["taskStatus"]] == [
+        ("extract", "Successful"),
+        ("load", "Successful"),
+    ]
+    assert body["executionStatus"] == "Successful"
+
+
+def test_lineage_body() -> None:
+    assert lineage_body("a", "b", "p") == {
+        "edge": {
+            "fromEntity": {"id": "a", "type": "table"},
+            "toEntity": {"id": "b", "type": "table"},
+            "lineageDetails": {"pipeline": {"id": "p", "type": "pipeline"}, "source": "PipelineLineage"},
+        }
+    }
+
+
+def test_task_report_round_trips_through_json() -> None:
+    report = TaskReport(DAG, RUN, "load", ("s.d.x.a",), ("s.d.x.b",), 2, -1, 3)
+    assert TaskReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
+
+
+ORACLE = """
+import json, sys
+from metadata.generated.schema.api.services.createPipelineService import CreatePipelineServiceRequest
+from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
+from metadata.generated.schema.entity.data.pipeline import PipelineStatus
+from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
+models = {
+    "service": CreatePipelineServiceRequest,
+    "pipeline": CreatePipelineRequest,
+    "status": PipelineStatus,
+    "lineage": AddLineageRequest,
+}
+results = []
+for kind, body in json.load(sys.stdin):
+    try:
+        models[kind].model_validate(body)
+        results.append("ok")
+    except Exception as exc:
+        results.append(f"{kind}: {exc}")
+print(json.dumps(results))
+"""
+
+
+def test_bodies_valid_for_the_official_models() -> None:
+    """openmetadata-ingestion's generated pydantic models (extra=forbid) accept every body we build."""
+    python = need(VENVS / "oracle" / "bin" / "python", "the oracle venv (openmetadata-ingestion)")
+    uuid = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    bodies = [
+        ("service", service_body("MWAA", BASE)),
+        ("pipeline", pipeline_body(DAG, "MWAA", BASE)),
+        ("pipeline", pipeline_body(DAG, "MWAA", BASE, airflow_major=3)),
+        ("status", status_body(RUN, {"extract", "load"}, BASE)),
+        ("status", status_body(RUN, {"extract", "load"}, BASE, airflow_major=3)),
+        ("lineage", lineage_body(uuid, uuid, uuid)),
+    ]
+    # the oracle must reject a broken body, so the "ok"s mean something
+    broken = ("status", {"timestamp": T0, "executionStatus": "Done", "taskStatus": []})
+    out = subprocess.run(
+        [str(python), "-W", "ignore", "-c", ORACLE],
+        input=json.dumps([*bodies, broken]),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    results = json.loads(out.stdout.strip().splitlines()[-1])
+    assert results[:-1] == ["ok"] * len(bodies)
+    assert results[-1].startswith("status:")
