@@ -163,6 +163,8 @@ class Store:
             self.requests: list[dict[str, Any]] = []
             self.faults: list[FaultRule] = []
             self.auth = AuthConfig()
+            # Bumped by reset: a request still sleeping in a delay fault must not write into the next test.
+            self.generation = getattr(self, "generation", 0) + 1
 
     def by_id(self, entity_type: str, entity_id: str) -> dict[str, Any] | None:
         pool = {"table": self.tables, "pipeline": self.pipelines}.get(entity_type, {})
@@ -300,9 +302,11 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
     def _before() -> Response | None:
         g.start = time.monotonic()
         g.subject = None
+        g.generation = store.generation
         path = request.path
         if path.startswith("/__admin/"):
             return None
+        _open_log_entry()
         rule: FaultRule | None = None
         with store.lock:
             for candidate in store.faults:
@@ -315,6 +319,8 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             g.fault = rule.mode
             if rule.mode == "delay":
                 time.sleep(rule.delay_ms / 1000)
+                if store.generation != g.generation:
+                    return error(503, "Emulator was reset during an injected delay")
             elif rule.mode == "status":
                 return error(rule.status, f"Injected fault: HTTP {rule.status}")
             elif rule.mode == "retry_after":
@@ -338,25 +344,38 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             g.subject = claims.get("sub") or claims.get("email")
         return None
 
-    def _log(status: int) -> None:
+    def _open_log_entry() -> None:
+        """Log the request as it arrives (status None while in flight: a client may give up first)."""
         raw = request.get_data(cache=True)
         try:
             body: Any = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        entry = {
+        g.entry = {
             "method": request.method,
             "path": request.path,
             "query": request.query_string.decode(),
-            "status": status,
-            "duration_ms": round((time.monotonic() - g.get("start", time.monotonic())) * 1000, 1),
-            "subject": g.get("subject"),
-            "fault": g.get("fault"),
+            "status": None,
+            "duration_ms": None,
+            "subject": None,
+            "fault": None,
             "body": body,
             "time": time.time(),
         }
         with store.lock:
-            store.requests.append(entry)
+            store.requests.append(g.entry)
+
+    def _log(status: int) -> None:
+        entry = g.get("entry")
+        if entry is None:
+            return
+        with store.lock:
+            entry.update(
+                status=status,
+                duration_ms=round((time.monotonic() - g.start) * 1000, 1),
+                subject=g.get("subject"),
+                fault=g.get("fault"),
+            )
 
     @app.after_request
     def _after(resp: Response) -> Response:

@@ -26,7 +26,8 @@ CACHE_ROOT = Path(tempfile.gettempdir()) / "airflow-om-lineage-tests"
 # 2.x: "Marking task as SUCCESS. dag_id=d, task_id=t, ..."; 3.x logs the state change per task.
 _MARKING = re.compile(r"Marking task as (\w+)\. dag_id=([^,]+), task_id=([^,]+),")
 _STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})")
-_RETURNED = "Done. Returned value was"
+# The last line an operator's execute() logs: PythonOperator, BashOperator.
+_RETURNED = ("Done. Returned value was", "Command exited with return code")
 
 
 @dataclass
@@ -185,7 +186,7 @@ def _stamp(line: str) -> float | None:
 
 
 def task_overheads(output: str) -> dict[str, float]:
-    """Seconds between a PythonOperator's "Done. Returned value was" and its "Marking task as" line.
+    """Seconds between the end of a Python/Bash operator's execute() and its "Marking task as" line.
 
     Airflow 2: that gap is where `post_execute` -> `send_lineage` runs, i.e. the time the lineage backend
     added to the task.
@@ -193,7 +194,7 @@ def task_overheads(output: str) -> dict[str, float]:
     overheads: dict[str, float] = {}
     last_done: float | None = None
     for line in output.splitlines():
-        if _RETURNED in line:
+        if any(marker in line for marker in _RETURNED):
             last_done = _stamp(line)
             continue
         match = _MARKING.search(line)

@@ -1,0 +1,77 @@
+"""Issue 2 fault tests: whatever OpenMetadata does, the task succeeds; lineage adds at most its budget."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+
+from tests.airflow.conftest import LOGICAL_DATE, TIME_BUDGET, lineage_env
+from tests.helpers.airflow_runner import run_dag, task_overheads
+from tests.helpers.openmetadata import OpenMetadataEmulator
+
+MARGIN = 1.0  # seconds: log timestamps, XCom writes and Airflow's own post_execute work around send_lineage
+ALL_API = r"^/api/"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+FAULTS: dict[str, dict[str, Any]] = {
+    "server-down": {},
+    "http-500": {"mode": "status", "status": 500},
+    "slow": {"mode": "delay", "delay_ms": int((TIME_BUDGET + 3) * 1000)},
+    "connection-reset": {"mode": "reset"},
+    "malformed-json": {"mode": "malformed"},
+    "429-retry-after": {"mode": "retry_after", "retry_after": 30},
+    "expired-token": {},
+    "foreign-token": {},
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_task_succeeds_within_budget(om: OpenMetadataEmulator, fault: str) -> None:
+    om.seed_tables("mysql.shop.public.orders", "mysql.shop.staging.orders_copy")
+    endpoint = om.api_url
+    options: dict[str, Any] = {}
+    secret = None
+    if fault == "server-down":
+        endpoint = f"http://127.0.0.1:{closed_port()}/api"
+    elif fault.endswith("-token"):
+        om.set_auth(enabled=True)
+        secret = om.token(ttl=-60) if fault == "expired-token" else _foreign_token()
+        options = {"auth_provider_type": "openmetadata", "jwt_token": secret}
+    else:
+        om.set_faults({"path_regex": ALL_API, **FAULTS[fault]})
+
+    result = run_dag(
+        "om_unknown", ["om_unknown.py"], env=lineage_env(endpoint, **options), logical_date=LOGICAL_DATE
+    )
+
+    result.assert_ok()
+    assert result.states == {"copy": "success"}
+    overheads = task_overheads(result.output)
+    assert set(overheads) == {"copy"}, "could not measure the time lineage added"
+    assert overheads["copy"] <= TIME_BUDGET + MARGIN, f"{fault}: lineage added {overheads['copy']:.2f}s"
+    state = om.state()
+    assert state["edges"] == [] and state["statuses"] == {}
+    if fault != "server-down":
+        assert om.requests(), "the backend never reached the emulator"
+    if fault.endswith("-token"):
+        assert {r["status"] for r in om.requests()} == {401}
+        assert secret not in result.output, "the JWT leaked into the task log"
+    assert "Traceback" not in result.output
+
+
+def _foreign_token() -> str:
+    import time
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.encode({"sub": "ingestion-bot", "exp": int(time.time()) + 600}, key, algorithm="RS256")

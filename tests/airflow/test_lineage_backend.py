@@ -1,0 +1,138 @@
+"""Issue 2: real Airflow 2 runs report the exact service, pipeline, tasks, statuses and edges."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.airflow.conftest import BASE_URL, LOGICAL_DATE, LOGICAL_TS, SERVICE, lineage_env
+from tests.helpers.airflow_runner import parse_task_states, run_dag
+from tests.helpers.openmetadata import OpenMetadataEmulator
+
+FORMS_TABLES = (
+    "mysql.shop.public.orders",
+    "mysql.shop.public.customers",
+    "mysql.shop.staging.orders_raw",
+    "mysql.shop.analytics.orders_daily",
+    'mysql.shop.analytics."orders.v2"',
+    "snowflake.dw.public.orders_fact",
+)
+PIPELINE = f"{SERVICE}.om_forms"
+
+
+def assert_every_request_valid(om: OpenMetadataEmulator, allowed: set[int] = frozenset()) -> list[dict]:
+    log = om.requests()
+    assert log, "the backend sent nothing"
+    bad = [
+        (r["method"], r["path"], r["status"])
+        for r in log
+        if r["status"] is None or (r["status"] >= 400 and r["status"] not in allowed)
+    ]
+    assert not bad, f"requests the official models / server rejected: {bad}"
+    return log
+
+
+def test_every_xlet_form_with_jwt_auth(om: OpenMetadataEmulator) -> None:
+    """One run of om_forms (auth on, bot JWT) checked against everything the emulator holds."""
+    om.seed_tables(*FORMS_TABLES)
+    om.set_auth(enabled=True)
+    token = om.token("ingestion-bot")
+    env = lineage_env(om.api_url, auth_provider_type="openmetadata", jwt_token=token)
+
+    result = run_dag("om_forms", ["om_forms.py"], env=env, logical_date=LOGICAL_DATE)
+
+    result.assert_ok()
+    expected_states = {"extract": "success", "transform": "success", "load": "success", "notify": "success"}
+    assert result.states == expected_states
+    assert parse_task_states(result.output) == expected_states
+    assert token not in result.output, "the JWT leaked into the task log"
+    log = assert_every_request_valid(om)
+    assert {r["subject"] for r in log} == {"ingestion-bot"}
+
+    state = om.state()
+    [service] = state["services"]
+    assert (service["name"], service["serviceType"]) == (SERVICE, "Airflow")
+
+    [pipeline] = state["pipelines"]
+    assert pipeline["fullyQualifiedName"] == PIPELINE
+    assert pipeline["service"]["fullyQualifiedName"] == SERVICE
+    assert pipeline["description"] == "Orders pipeline: every inlet/outlet form."
+    assert pipeline["sourceUrl"].startswith(f"{BASE_URL}/dags/om_forms")
+    assert pipeline["version"] == 0.1, "the pipeline was re-sent although the DAG did not change"
+    tasks = {t["name"]: t for t in pipeline["tasks"]}
+    assert {n: (t["taskType"], t["downstreamTasks"]) for n, t in tasks.items()} == {
+        "extract": ("PythonOperator", ["transform"]),
+        "transform": ("PythonOperator", ["load"]),
+        "load": ("PythonOperator", ["notify"]),
+        "notify": ("BashOperator", []),
+    }
+    assert tasks["extract"]["description"] == "Extract orders and customers."
+    assert "description" not in tasks["notify"]
+    assert tasks["load"]["displayName"] == "Load the warehouse"
+    for name, task in tasks.items():
+        assert task["fullyQualifiedName"] == f"{PIPELINE}.{name}"
+        assert task["sourceUrl"].startswith(f"{BASE_URL}/dags/om_forms"), task["sourceUrl"]
+        assert f"task_id={name}" in task["sourceUrl"] or task["sourceUrl"].endswith(f"/tasks/{name}")
+
+    [status] = state["statuses"][PIPELINE]
+    assert status["timestamp"] == LOGICAL_TS
+    assert status["executionStatus"] == "Successful"
+    assert {s["name"]: s["executionStatus"] for s in status["taskStatus"]} == {
+        "extract": "Successful",
+        "transform": "Successful",
+        "load": "Successful",
+        "notify": "Successful",
+    }
+
+    assert om.edges() == {
+        ("mysql.shop.public.orders", "mysql.shop.staging.orders_raw", PIPELINE),
+        ("mysql.shop.public.customers", "mysql.shop.staging.orders_raw", PIPELINE),
+        ("mysql.shop.staging.orders_raw", "mysql.shop.analytics.orders_daily", PIPELINE),
+        ("mysql.shop.staging.orders_raw", 'mysql.shop.analytics."orders.v2"', PIPELINE),
+        ("mysql.shop.analytics.orders_daily", "snowflake.dw.public.orders_fact", PIPELINE),
+    }
+    # the forms that are not tables were skipped with a warning, not sent
+    assert "s3://" not in str(log) and "/tmp/x" not in str(log)
+    assert "is not a table reference" in result.output
+
+
+def test_unknown_table_skips_only_its_edge(om: OpenMetadataEmulator, om_env: dict[str, str]) -> None:
+    om.seed_tables("mysql.shop.public.orders", "mysql.shop.staging.orders_copy")
+
+    result = run_dag("om_unknown", ["om_unknown.py"], env=om_env, logical_date=LOGICAL_DATE)
+
+    result.assert_ok()
+    assert result.states == {"copy": "success"}
+    assert om.edges() == {
+        ("mysql.shop.public.orders", "mysql.shop.staging.orders_copy", f"{SERVICE}.om_unknown")
+    }
+    log = assert_every_request_valid(om, allowed={404})
+    assert [r["path"] for r in log if r["status"] == 404] == ["/api/v1/tables/name/mysql.shop.public.ghost"]
+    warnings = [line for line in result.output.splitlines() if "mysql.shop.public.ghost" in line]
+    assert warnings and all("WARNING" in line for line in warnings), warnings
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["same-dag", "changed-dag"])
+def test_pipeline_sent_only_when_the_dag_changes(
+    om: OpenMetadataEmulator, om_env: dict[str, str], changed: bool, tmp_path
+) -> None:
+    """A second run in the same worker home re-sends the pipeline only when the DAG's structure changed."""
+    om.seed_tables("mysql.shop.public.orders", "mysql.shop.staging.orders_copy")
+    first = run_dag("om_unknown", ["om_unknown.py"], env=om_env, logical_date=LOGICAL_DATE)
+    first.assert_ok()
+    om.clear_requests()
+    if changed:
+        dag_file = first.home / "dags" / "om_unknown.py"
+        dag_file.write_text(
+            dag_file.read_text().replace('task_id="copy"', 'task_id="copy", doc_md="Now documented."')
+        )
+    second = run_dag("om_unknown", env=om_env, home=first.home, logical_date="2024-01-03T00:00:00")
+    second.assert_ok()
+    pipeline_puts = [r for r in om.requests() if r["path"] == "/api/v1/pipelines"]
+    assert len(pipeline_puts) == (1 if changed else 0)
+    pipeline = om.pipeline(f"{SERVICE}.om_unknown")
+    assert pipeline["version"] == (0.2 if changed else 0.1)
+    assert pipeline["tasks"][0].get("description") == ("Now documented." if changed else None)
+    assert [s["timestamp"] for s in om.state()["statuses"][f"{SERVICE}.om_unknown"]] == [
+        LOGICAL_TS,
+        LOGICAL_TS + 86_400_000,
+    ]

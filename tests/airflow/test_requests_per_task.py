@@ -1,0 +1,51 @@
+"""Requests per task for a 10-task DAG: first run (cold worker) and steady state (warm worker cache)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.airflow.conftest import LOGICAL_TS, SERVICE
+from tests.helpers.airflow_runner import run_dag
+from tests.helpers.openmetadata import OpenMetadataEmulator
+
+TASKS = 10
+
+
+def test_requests_per_task_ten_task_dag(
+    om: OpenMetadataEmulator, om_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    om.seed_tables(*(f"mysql.shop.public.src_{i:02d}" for i in range(TASKS + 1)))
+
+    first = run_dag("om_ten", ["om_ten.py"], env=om_env, logical_date="2024-01-02T00:00:00")
+    first.assert_ok()
+    cold = om.requests()
+    om.clear_requests()
+    second = run_dag("om_ten", env=om_env, home=first.home, logical_date="2024-01-03T00:00:00")
+    second.assert_ok()
+    warm = om.requests()
+
+    for log in (cold, warm):
+        assert all(r["status"] is not None and r["status"] < 400 for r in log), [
+            (r["path"], r["status"]) for r in log if not r["status"] or r["status"] >= 400
+        ]
+    statuses = om.state()["statuses"][f"{SERVICE}.om_ten"]
+    assert [s["timestamp"] for s in statuses] == [LOGICAL_TS, LOGICAL_TS + 86_400_000]
+    for status in statuses:
+        assert status["executionStatus"] == "Successful"
+        assert len(status["taskStatus"]) == TASKS
+    assert len(om.edges()) == TASKS
+
+    by_kind: dict[str, int] = {}
+    for r in warm:
+        kind = f"{r['method']} {r['path'].split('/')[3]}"
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    with capsys.disabled():
+        print(
+            f"\n[requests per task, {TASKS}-task DAG, 1 edge/task] first run: {len(cold)} requests "
+            f"= {len(cold) / TASKS:.1f}/task; steady state: {len(warm)} = {len(warm) / TASKS:.1f}/task "
+            f"{by_kind}; "
+            f"wall {first.wall_s:.1f}s / {second.wall_s:.1f}s"
+        )
+    # architecture.md §3: steady state is one status PUT and one lineage PUT per edge, nothing else
+    assert len(warm) <= 2 * TASKS, by_kind
+    assert len(cold) <= 4 * TASKS
