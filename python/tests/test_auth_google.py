@@ -108,6 +108,17 @@ def test_refused_assertion_does_not_leak_the_key(server: TokenServer) -> None:
     assert SA_PEM.splitlines()[1] not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("status", "answer"), [(503, {"error": "x"}), (400, {"error": "temporarily_unavailable"})]
+)
+def test_no_retry_on_server_errors(server: TokenServer, status: int, answer: dict[str, str]) -> None:
+    server.status, server.answer = status, answer
+    start = time.monotonic()
+    with pytest.raises(AuthError, match=f"google: token endpoint .* answered {status}"):
+        GoogleProvider(make_config("google", secret_key=json.dumps(sa_json(server.url + "/token")))).token()
+    assert len(server.requests) == 1 and time.monotonic() - start < 1  # google-auth alone would back off
+
+
 def test_default_audience() -> None:
     assert default_audience("https://om.acme.com:8585/api") == "https://om.acme.com:8585"
     assert default_audience(None) is None

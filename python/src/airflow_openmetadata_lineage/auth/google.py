@@ -19,6 +19,15 @@ from . import oauth2
 from .base import AuthError, CachedTokenProvider, Token
 
 _SA_FIELDS = ("client_email", "private_key", "token_uri")
+_RETRYABLE = (408, 429, 500, 502, 503, 504)
+_RETRYABLE_ERRORS = ("internal_failure", "server_error", "temporarily_unavailable")
+
+
+def _retryable_error(data: Any) -> bool:
+    try:
+        return json.loads(data).get("error") in _RETRYABLE_ERRORS
+    except (ValueError, TypeError, AttributeError):
+        return False
 
 
 def service_account_info(value: str) -> dict[str, Any]:
@@ -109,6 +118,10 @@ def _request(cfg: Any, deadline: Optional[float]) -> Any:
         ) -> Any:
             kw["timeout"] = oauth2.timeout(cfg, "google", deadline)
             kw["verify"] = oauth2.verify(cfg)
-            return super().__call__(url, method=method, body=body, headers=headers, **kw)
+            response = super().__call__(url, method=method, body=body, headers=headers, **kw)
+            # google-auth retries these with backoff sleeps; a task must not wait: fail now, report later.
+            if response.status in _RETRYABLE or _retryable_error(response.data):
+                raise AuthError(f"google: token endpoint {url} answered {response.status}")
+            return response
 
     return _Request()
