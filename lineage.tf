@@ -73,7 +73,7 @@ locals {
   )
 
   lineage_secret_refs = {
-    for k in local.lineage_set_secret_keys : "lineage.${k}" => "aws-secretsmanager:${coalesce(local.lineage_secret_arn, "pending")}#${k}"
+    for k in local.lineage_set_secret_keys : "lineage.${k}" => "aws-secretsmanager:${local.lineage_secret_name}#${k}"
   }
 
   # The full map sent to MWAA (sensitive: holds secret values when inline_secrets = true).
@@ -87,15 +87,17 @@ locals {
   )
 
   # What users may read: the same map with every secret replaced by its reference (never the value).
-  lineage_configuration = nonsensitive(merge(
-    local.lineage_common_options,
-    { for k in local.lineage_set_keys : "lineage.${k}" => local.lineage_inline[k] if !contains(local.lineage_secret_keys, k) },
-    {
-      for k in local.lineage_set_secret_keys : "lineage.${k}" => (
-        local.lineage_use_secrets_manager ? local.lineage_secret_refs["lineage.${k}"] : "(sensitive: inline in airflow_configuration_options)"
-      )
-    },
-  ))
+  lineage_configuration = {
+    for k, v in merge(
+      local.lineage_common_options,
+      { for k in local.lineage_set_keys : "lineage.${k}" => local.lineage_inline[k] if !contains(local.lineage_secret_keys, k) },
+      {
+        for k in local.lineage_set_secret_keys : "lineage.${k}" => (
+          local.lineage_use_secrets_manager ? local.lineage_secret_refs["lineage.${k}"] : "(sensitive: inline in airflow_configuration_options)"
+        )
+      },
+    ) : k => nonsensitive(v)
+  }
 
   # Keys the module owns: a user option with one of these names is rejected (variable airflow_configuration_options).
   lineage_owned_keys = concat(

@@ -10,7 +10,7 @@ data "aws_availability_zones" "available" {
 }
 
 locals {
-  azs = length(var.availability_zones) > 0 ? var.availability_zones : slice(one(data.aws_availability_zones.available[*].names), 0, 2)
+  azs = length(var.availability_zones) > 0 ? var.availability_zones : var.create_vpc ? slice(one(data.aws_availability_zones.available[*].names), 0, 2) : []
 }
 
 resource "aws_vpc" "this" {

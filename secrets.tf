@@ -1,12 +1,18 @@
 # One Secrets Manager secret per environment holds the lineage credentials as a JSON object
-# {"jwt_token": "...", "private_key": "...", ...}; options reference it as aws-secretsmanager:<arn>#<key> and the
-# wheel resolves them at run time with the execution role (the only principal this module grants read access).
+# {"jwt_token": "...", "private_key": "...", ...}; options reference it by name, aws-secretsmanager:<name>#<key>
+# (known at plan time, so plans and lineage_configuration show the exact references; the region is the
+# environment's, which MWAA exports as AWS_DEFAULT_REGION). The wheel resolves them at run time with the execution
+# role, the only principal this module grants read access.
+
+locals {
+  lineage_secret_name = coalesce(var.secret_name, "openmetadata-lineage/${var.name}")
+}
 
 resource "aws_secretsmanager_secret" "this" {
   count = local.lineage_use_secrets_manager ? 1 : 0
   #checkov:skip=CKV2_AWS_57:Rotation belongs to the identity provider that issues these credentials, not to this module.
 
-  name_prefix             = "${var.name}-openmetadata-lineage-"
+  name                    = local.lineage_secret_name
   description             = "OpenMetadata lineage credentials of MWAA environment ${var.name}"
   kms_key_id              = var.kms_key_arn
   recovery_window_in_days = var.secret_recovery_window_in_days

@@ -177,7 +177,7 @@ variable "airflow_configuration_options" {
     error_message = "airflow_configuration_options keys must be lower case \"section.key\" (a-z, 0-9, '.', '_'; at most 64 characters), e.g. \"core.default_timezone\"."
   }
   validation {
-    condition     = alltrue([for k, v in var.airflow_configuration_options : can(regex("^[ -~]{1,65536}$", v))])
+    condition     = alltrue([for k, v in var.airflow_configuration_options : length(v) <= 65536 && can(regex("^[ -~]+$", v))])
     error_message = "airflow_configuration_options values must be 1-65536 printable ASCII characters without newlines (MWAA's rule); encode multi-line values, e.g. as base64."
   }
   validation {
@@ -428,6 +428,17 @@ variable "inline_secrets" {
   default     = false
 }
 
+variable "secret_name" {
+  description = "Name of the Secrets Manager secret holding the lineage credentials (default \"openmetadata-lineage/<name>\"). A deleted secret keeps its name during the recovery window."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.secret_name == null || can(regex("^[A-Za-z0-9/_+=.@-]{1,512}$", coalesce(var.secret_name, "x")))
+    error_message = "secret_name may contain only letters, digits and /_+=.@- (at most 512 characters)."
+  }
+}
+
 variable "secret_recovery_window_in_days" {
   description = "Recovery window of the Secrets Manager secret when it is deleted (0 deletes at once, else 7-30)."
   type        = number
@@ -490,10 +501,10 @@ variable "openmetadata" {
   }
   validation {
     condition = length(nonsensitive([
-      for k in local.lineage_plain_attributes : k if var.openmetadata[k] != null && !can(regex("^[ -~]{1,65536}$", var.openmetadata[k]))
+      for k in local.lineage_plain_attributes : k if(var.openmetadata[k] == null ? false : !(length(var.openmetadata[k]) <= 65536 && can(regex("^[ -~]+$", var.openmetadata[k]))))
     ])) == 0
     error_message = "${join(", ", [for k in nonsensitive([
-      for k in local.lineage_plain_attributes : k if var.openmetadata[k] != null && !can(regex("^[ -~]{1,65536}$", var.openmetadata[k]))
+      for k in local.lineage_plain_attributes : k if(var.openmetadata[k] == null ? false : !(length(var.openmetadata[k]) <= 65536 && can(regex("^[ -~]+$", var.openmetadata[k]))))
     ]) : "openmetadata.${k}"])} must be printable ASCII on one line (no newline, no non-ASCII character, not empty, at most 65536 characters)."
   }
   validation {

@@ -4,7 +4,8 @@
 Outputs (default ``<repo>/build/``, the path the module reads by default):
   - ``airflow_openmetadata_lineage-<version>-py3-none-any.whl``
   - ``plugins.zip``: the wheel at its root (MWAA unpacks it to /usr/local/airflow/plugins/) plus the files of
-    ``--plugins-dir`` (if given), entries sorted, timestamps fixed to 1980-01-01, modes 0644 (0755 if executable)
+    ``--plugins-dir`` (if given), entries sorted, timestamps fixed to 1980-01-01, modes 0644 (0755 if
+    executable)
   - ``artifacts.json``: file names and sha256 of the above
 
 Same inputs -> same bytes -> same S3 object content, so no MWAA update is triggered for nothing.

@@ -1,0 +1,89 @@
+"""Fixtures of the Terraform tests: the CLI against the offline provider mirror, moto, built artifacts.
+
+Prerequisites (terraform on PATH, the provider mirror, moto_server) fail the tests with a clear message:
+never a
+skip. Terraform commands cost ~5 s each here, so directories are initialised once per session and shared.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import (
+    REPO,
+    HarnessError,
+    MotoServer,
+    Terraform,
+    provider_mirror,
+    require_terraform,
+    write_cli_config,
+    write_provider_override,
+)
+
+
+@pytest.fixture(scope="session")
+def tf_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CLI config installing hashicorp/aws from the mirror only (fails clearly when terraform/mirror
+    missing)."""
+    try:
+        require_terraform()
+        mirror = provider_mirror()
+    except HarnessError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return write_cli_config(tmp_path_factory.mktemp("tfcli"), mirror)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """One moto server for the session (reset it in tests that apply)."""
+    server = MotoServer()
+    try:
+        server.start()
+    except HarnessError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def built_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """scripts/build_artifacts.py run once into a temp dir (wheel, plugins.zip, artifacts.json)."""
+    out = tmp_path_factory.mktemp("artifacts")
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "build_artifacts.py"), "--out", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, f"build_artifacts.py failed: {proc.stderr}"
+    return out
+
+
+@pytest.fixture(scope="session")
+def plan_root(
+    tmp_path_factory: pytest.TempPathFactory, tf_cli_config: Path, moto_server: MotoServer
+) -> Terraform:
+    """An initialised root (provider -> moto) whose main.tf.json tests rewrite with
+    harness.write_module_root."""
+    workdir = tmp_path_factory.mktemp("plan-root")
+    shutil.copy2(REPO / ".terraform.lock.hcl", workdir / ".terraform.lock.hcl")
+    write_provider_override(workdir, moto_server.endpoint)
+    # aws_override.tf needs a provider block to override: declare the provider in the root.
+    (workdir / "providers.tf").write_text(
+        'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n  }\n}\n'
+        'provider "aws" {\n  region = "us-east-1"\n}\n'
+    )
+    from harness import write_module_root
+
+    write_module_root(workdir, {"name": "init", "openmetadata": {"api_endpoint": "http://x/api"}})
+    tf = Terraform(workdir, cli_config=tf_cli_config)
+    tf.init()
+    return tf
