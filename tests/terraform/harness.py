@@ -2,27 +2,23 @@
 
 Building blocks, all usable outside pytest too:
 - ``provider_mirror()`` / ``require_terraform()``: the hashicorp/aws filesystem mirror (env
-  ``TF_PROVIDER_MIRROR``,
-  default ``/opt/tf-plugins``) and the ``terraform`` binary, or a clear failure (never a skip).
-- ``write_cli_config(dir)``: a CLI config that installs providers only from the mirror
-  (``TF_CLI_CONFIG_FILE``).
-- ``stage(source, dest)``: copies a root module (an example, or a tests fixture) to ``dest`` and rewrites its
-  relative ``source = "../.."`` module paths to the absolute repository path, so the copy works anywhere.
-- ``write_provider_override(dir, endpoint)``: an ``aws_override.tf`` that points the AWS provider at a
-  loopback
-  endpoint (moto) with fake credentials and every ``skip_*`` flag a local endpoint needs. ``mwaa_proxy``
-  routes the
-  MWAA SDK's ``api.``-prefixed host through a loopback HTTP proxy (the MWAA emulator), see FACTS.md.
-- ``Terraform(workdir)``: ``init``, ``validate``, ``plan`` (``-out`` + ``show -json`` -> ``Plan``), ``apply``,
-  ``output``, ``destroy``, ``fmt_check``, ``test``. Variables are passed as a JSON var file, so nested
-  objects and
-  multi-line strings survive. Every call has a timeout and raises ``TerraformError`` (with stderr) on failure.
+  ``TF_PROVIDER_MIRROR``, default ``/opt/tf-plugins``) and the ``terraform`` binary, or a clear failure.
+- ``write_cli_config(dir)``: a CLI config installing providers from the mirror only (``TF_CLI_CONFIG_FILE``).
+- ``stage(source, dest)``: copies a root module (an example) to ``dest`` and rewrites its relative
+  ``source = "../.."`` module paths to absolute ones, so the copy works anywhere.
+- ``write_module_root(dir, inputs)``: a ``main.tf.json`` calling the module with exactly ``inputs`` (passed as
+  root variables, values from the var file) and re-exporting outputs: one init serves a whole plan matrix.
+- ``write_provider_override(dir, endpoint)``: ``aws_override.tf`` pointing the AWS provider at a loopback
+  endpoint (moto) with fake credentials and the ``skip_*`` flags; ``mwaa_proxy`` routes the MWAA SDK's
+  ``api.``-prefixed host through a loopback HTTP proxy (the MWAA emulator), see FACTS.md.
+- ``Terraform(workdir)``: ``init``, ``validate``, ``plan`` (``-out`` + ``show -json`` -> ``Plan``),
+  ``plan_error``, ``plan_exitcode``, ``apply``, ``output``, ``destroy``, ``fmt_check``, ``test``. Variables go
+  through a JSON var file (nested objects and multi-line strings survive); failures raise ``TerraformError``.
 - ``MotoServer``: ``.venvs/driver/bin/moto_server`` on 127.0.0.1 and a free port; ``reset()`` empties it.
 
-A ``Plan`` gives the planned resources by address (``resource("module.mwaa.aws_mwaa_environment.this")``),
-their
-``after`` values (sensitive values included: the plan JSON carries them) and ``after_unknown`` markers, the
-planned outputs and the plan's human-readable text (which must never show a secret).
+A ``Plan`` gives planned resources by address (``after("module.mwaa.aws_mwaa_environment.this")``), their
+``after`` values (sensitive ones included: the plan JSON carries them), ``after_unknown`` markers, planned
+outputs and the plan's human-readable text (which must never show a secret).
 """
 
 from __future__ import annotations
