@@ -35,7 +35,7 @@ class OMStub:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
         self._thread.start()
 
     def close(self) -> None:
@@ -125,7 +125,8 @@ class OMStub:
                 if stub.delay:
                     time.sleep(stub.delay)
                 status, answer = stub.handle(method, self.path, body, self.headers.get("Authorization"))
-                data = b"" if answer is None else json.dumps(answer).encode()
+                raw = isinstance(answer, bytes)  # a malformed answer, as is
+                data = answer if raw else b"" if answer is None else json.dumps(answer).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

@@ -29,9 +29,12 @@ _session_lock = threading.Lock()
 
 
 class ClientError(Exception):
-    def __init__(self, message: str, status: Optional[int] = None) -> None:
+    def __init__(
+        self, message: str, status: Optional[int] = None, retry_after: Optional[float] = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after  # seconds the server asked us to wait (429/503 Retry-After)
 
 
 class TransientError(ClientError):
@@ -118,6 +121,12 @@ class OpenMetadataClient:
             )
         except requests.Timeout:
             raise TransientError(f"{method} {path}: timed out after {timeout:.2f}s") from None
+        except requests.exceptions.SSLError:
+            where = urlsplit(self.config.endpoint)
+            raise TransientError(
+                f"{method} {path}: TLS handshake with {where.hostname} failed (SSLError): check"
+                " [lineage] verify_ssl / ca_bundle"
+            ) from None
         except requests.ConnectionError:
             where = urlsplit(self.config.endpoint)
             raise TransientError(
@@ -155,7 +164,7 @@ class OpenMetadataClient:
         if status == 404:
             raise NotFoundError(message, status)
         if status == 429 or status >= 500 or status in (408,):
-            raise TransientError(message, status)
+            raise TransientError(message, status, retry_after_seconds(response.headers.get("Retry-After")))
         raise RejectedError(message, status)
 
     def get(self, path: str, deadline: Optional[float] = None) -> Any:
@@ -174,3 +183,21 @@ def _server_message(response: requests.Response) -> str:
     except ValueError:
         message = None
     return str(message)[:300] if message else ""
+
+
+def retry_after_seconds(value: Optional[str]) -> Optional[float]:
+    """A Retry-After header (delta-seconds or an HTTP date, RFC 9110 §10.2.3) as seconds from now."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())

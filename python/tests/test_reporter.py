@@ -1,0 +1,300 @@
+"""reporter.py + cache.py against the loopback stub: what is sent, how often, and what survives a new
+process."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from omstub import OMStub
+
+from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
+from airflow_openmetadata_lineage.cache import DiskCache
+from airflow_openmetadata_lineage.client import ClientError, OpenMetadataClient
+from airflow_openmetadata_lineage.config import LineageConfig
+from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
+from airflow_openmetadata_lineage.reporter import Reporter
+
+T0 = 1_700_000_000_000
+DAG = DagInfo(
+    "etl",
+    (
+        TaskInfo("extract", "PythonOperator", ("load",)),
+        TaskInfo("load", "PythonOperator", ("publish",)),
+        TaskInfo("publish", "BashOperator"),
+    ),
+    "ETL",
+)
+SRC, MID, DST, MISSING = "db.d.s.src", "db.d.s.mid", "db.d.s.dst", "db.d.s.missing"
+
+
+def run_with(*states: tuple[str, str], complete: bool = True) -> RunInfo:
+    return RunInfo(
+        "etl", "manual__1", T0, "running", tuple(TaskRunInfo(t, s, T0, T0 + 1) for t, s in states), complete
+    )
+
+
+def report_for(
+    task_id: str,
+    inlets: tuple[str, ...],
+    outlets: tuple[str, ...],
+    run: RunInfo,
+    dag: DagInfo = DAG,
+    try_number: int = 1,
+) -> TaskReport:
+    return TaskReport(dag, run, task_id, inlets, outlets, try_number=try_number)
+
+
+def new_reporter(stub: OMStub, spool: Path, **kw: Any) -> Reporter:
+    """A Reporter as a fresh task process would build it (new memory, same worker spool_dir)."""
+    config = LineageConfig(
+        service_name="MWAA",
+        endpoint=stub.url,
+        auth_provider_type="no-auth",
+        options={},
+        spool_dir=str(spool),
+        timeout=kw.pop("timeout", 5.0),
+        time_budget=kw.pop("time_budget", 10.0),
+    )
+    return Reporter(config, OpenMetadataClient(config, NoAuthProvider(config)), **kw)
+
+
+def paths(stub: OMStub) -> list[str]:
+    return [f"{m} {p.split('?')[0]}" for m, p, _, _ in stub.requests]
+
+
+@pytest.fixture
+def seeded(stub: OMStub) -> OMStub:
+    stub.seed_tables(SRC, MID, DST)
+    return stub
+
+
+def test_first_report_sends_everything_in_order(seeded: OMStub, tmp_path: Path) -> None:
+    result = new_reporter(seeded, tmp_path).report(
+        report_for(
+            "extract", (SRC,), (MID,), run_with(("extract", "success"), ("load", None), ("publish", None))
+        )
+    )
+    assert paths(seeded) == [
+        "PUT /v1/services/pipelineServices",
+        "PUT /v1/pipelines",
+        "PUT /v1/pipelines/MWAA.etl/status",
+        f"GET /v1/tables/name/{SRC}",
+        f"GET /v1/tables/name/{MID}",
+        "PUT /v1/lineage",
+    ]
+    assert (result.requests, result.status_sent, result.edges_sent, result.error) == (6, True, 1, None)
+    pipeline = seeded.pipelines["MWAA.etl"]
+    assert [t["name"] for t in pipeline["tasks"]] == ["extract", "load", "publish"]
+    status = seeded.statuses["MWAA.etl"][T0]
+    assert [(s["name"], s["executionStatus"]) for s in status["taskStatus"]] == [
+        ("extract", "Successful"),
+        ("load", "Pending"),
+        ("publish", "Pending"),
+    ]
+    assert status["executionStatus"] == "Pending"
+    ((edge, details),) = seeded.edges.items()
+    assert edge == (seeded.tables[SRC], seeded.tables[MID])
+    assert details["pipeline"] == {"id": pipeline["id"], "type": "pipeline"}
+
+
+def test_steady_state_is_status_plus_edges_across_processes(seeded: OMStub, tmp_path: Path) -> None:
+    new_reporter(seeded, tmp_path).report(
+        report_for("extract", (SRC,), (MID,), run_with(("extract", "success")))
+    )
+    seeded.requests.clear()
+    # the next task runs in a new process on the same worker: service, pipeline and table ids come from disk
+    run = run_with(("extract", "success"), ("load", "success"))
+    result = new_reporter(seeded, tmp_path).report(report_for("load", (SRC, MID), (DST,), run))
+    assert paths(seeded) == [
+        "PUT /v1/pipelines/MWAA.etl/status",
+        f"GET /v1/tables/name/{DST}",
+        "PUT /v1/lineage",
+        "PUT /v1/lineage",
+    ]
+    seeded.requests.clear()
+    run = run_with(("extract", "success"), ("load", "success"), ("publish", "success"))
+    result = new_reporter(seeded, tmp_path).report(report_for("publish", (MID, SRC), (DST,), run))
+    assert result.requests == 3 == result.edges_sent + 1  # steady state: edges + 1
+    assert seeded.statuses["MWAA.etl"][T0]["executionStatus"] == "Successful"
+    assert len(seeded.edges) == 3
+
+
+def test_pipeline_resent_only_when_structure_changes(seeded: OMStub, tmp_path: Path) -> None:
+    run = run_with(("extract", "success"))
+    for _ in range(3):
+        new_reporter(seeded, tmp_path).report(report_for("extract", (), (), run))
+        run = replace(run, run_id=run.run_id + "x")
+    assert len(seeded.calls("PUT", "/v1/pipelines")) - len(seeded.calls("PUT", "/v1/pipelines/")) == 1
+    changed = DagInfo("etl", (*DAG.tasks, TaskInfo("audit", "EmptyOperator")), "ETL")
+    new_reporter(seeded, tmp_path).report(
+        report_for("extract", (), (), replace(run, run_id="r2"), dag=changed)
+    )
+    assert len(seeded.calls("PUT", "/v1/pipelines")) - len(seeded.calls("PUT", "/v1/pipelines/")) == 2
+    assert [t["name"] for t in seeded.pipelines["MWAA.etl"]["tasks"]][-1] == "publish"
+    assert "audit" in [t["name"] for t in seeded.pipelines["MWAA.etl"]["tasks"]]
+    assert len(seeded.calls("PUT", "/v1/services")) == 1
+
+
+def test_unknown_table_skips_its_edges_warns_once(
+    seeded: OMStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="airflow_openmetadata_lineage")
+    reporter = new_reporter(seeded, tmp_path)
+    result = reporter.report(report_for("extract", (SRC, MISSING), (MID,), run_with(("extract", "success"))))
+    assert (result.edges_sent, result.skipped_tables) == (1, [MISSING])
+    assert list(seeded.edges) == [(seeded.tables[SRC], seeded.tables[MID])]
+    reporter.report(report_for("load", (MISSING,), (DST,), run_with(("load", "success"))))
+    assert len(seeded.calls("GET", f"/v1/tables/name/{MISSING}")) == 1  # remembered for the process
+    assert sum(MISSING in r.getMessage() for r in caplog.records) == 1
+
+
+def test_same_task_try_reported_once(seeded: OMStub, tmp_path: Path) -> None:
+    reporter = new_reporter(seeded, tmp_path)
+    report = report_for("extract", (SRC,), (MID,), run_with(("extract", "success")))
+    assert not reporter.report(report).duplicate
+    before = len(seeded.requests)
+    assert reporter.report(report).duplicate
+    assert len(seeded.requests) == before
+    assert not reporter.report(replace(report, try_number=2)).duplicate  # a retry reports again
+
+
+def test_incomplete_run_merges_with_stored_status(seeded: OMStub, tmp_path: Path) -> None:
+    new_reporter(seeded, tmp_path).report(
+        report_for("extract", (), (), run_with(("extract", "success"), ("load", "queued")))
+    )
+    seeded.requests.clear()
+    # The adapter only knows this task (Airflow 3 listener): the reporter reads the stored record and merges.
+    new_reporter(seeded, tmp_path).report(
+        report_for("load", (), (), run_with(("load", "failed"), complete=False))
+    )
+    assert paths(seeded) == ["GET /v1/pipelines/MWAA.etl/status", "PUT /v1/pipelines/MWAA.etl/status"]
+    status = seeded.statuses["MWAA.etl"][T0]
+    assert {s["name"]: s["executionStatus"] for s in status["taskStatus"]} == {
+        "extract": "Successful",
+        "load": "Failed",
+    }
+    assert status["executionStatus"] == "Failed"
+
+
+def test_transient_error_hands_report_to_spool_seam(seeded: OMStub, tmp_path: Path) -> None:
+    handed: list[tuple[TaskReport, ClientError]] = []
+    reporter = new_reporter(seeded, tmp_path, on_undelivered=lambda r, e: handed.append((r, e)))
+    seeded.fail_next["/v1/pipelines/MWAA.etl/status"] = [503]
+    report = report_for("extract", (SRC,), (MID,), run_with(("extract", "success")))
+    result = reporter.report(report)
+    assert result.not_sent == ["status", f"edge {SRC} -> {MID}"]
+    assert "HTTP 503" in (result.error or "")
+    ((spooled, error),) = handed
+    assert error.status == 503
+    assert spooled.run.complete is False and spooled.task_id == "extract"
+    # replaying the handed-over report (what the spool will do) delivers it
+    replay = new_reporter(seeded, tmp_path).report(spooled)
+    assert replay.status_sent and replay.edges_sent == 1 and replay.error is None
+
+
+def test_rejected_edge_does_not_stop_others(seeded: OMStub, tmp_path: Path) -> None:
+    reporter = new_reporter(seeded, tmp_path)
+    seeded.fail_next["/v1/lineage"] = [400]
+    result = reporter.report(report_for("extract", (SRC, MID), (DST,), run_with(("extract", "success"))))
+    assert result.edges_sent == 1 and result.error is None
+    assert len(seeded.calls("PUT", "/v1/lineage")) == 2
+
+
+def test_time_budget_stops_the_report(
+    seeded: OMStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="airflow_openmetadata_lineage")
+    handed: list[TaskReport] = []
+    reporter = new_reporter(seeded, tmp_path, time_budget=0.6, on_undelivered=lambda r, e: handed.append(r))
+    seeded.delay = 0.25
+    started = time.monotonic()
+    result = reporter.report(report_for("extract", (SRC,), (MID,), run_with(("extract", "success"))))
+    elapsed = time.monotonic() - started
+    assert elapsed < 0.6 + 0.3
+    assert result.not_sent and len(handed) == 1
+    assert "not sent:" in caplog.text
+
+
+def test_status_rejected_resends_pipeline_and_retries(seeded: OMStub, tmp_path: Path) -> None:
+    new_reporter(seeded, tmp_path).report(report_for("extract", (), (), run_with(("extract", "success"))))
+    # someone replaced the pipeline on the server with fewer tasks: the status names an unknown task -> 400
+    seeded.pipelines["MWAA.etl"]["tasks"] = [{"name": "extract"}]
+    result = new_reporter(seeded, tmp_path).report(
+        report_for("load", (), (), run_with(("extract", "success"), ("load", "success")))
+    )
+    assert result.status_sent
+    assert {s["name"] for s in seeded.statuses["MWAA.etl"][T0]["taskStatus"]} == {"extract", "load"}
+
+
+def test_service_recreated_when_server_lost_it(seeded: OMStub, tmp_path: Path) -> None:
+    new_reporter(seeded, tmp_path).report(report_for("extract", (), (), run_with(("extract", "success"))))
+    seeded.services.clear()
+    seeded.pipelines.clear()
+    result = new_reporter(seeded, tmp_path).report(
+        report_for("extract", (), (), run_with(("extract", "success")), try_number=2)
+    )
+    assert result.status_sent and "MWAA" in seeded.services
+
+
+def test_server_down_fails_fast_without_raising(tmp_path: Path) -> None:
+    stub = OMStub()
+    stub.close()  # nothing listens on its port any more
+    reporter = new_reporter(stub, tmp_path)
+    started = time.monotonic()
+    result = reporter.report(report_for("extract", (SRC,), (MID,), run_with(("extract", "success"))))
+    assert time.monotonic() - started < 2
+    assert result.not_sent[0] == "service" and "cannot connect" in (result.error or "")
+
+
+# -- the disk cache ------------------------------------------------------------------------------------------
+
+
+def test_cache_expiry_and_delete(tmp_path: Path) -> None:
+    cache = DiskCache(str(tmp_path))
+    cache.set("a", {"x": 1}, ttl=60)
+    cache.set("b", "gone", ttl=-1)
+    other = DiskCache(str(tmp_path))  # another process
+    assert other.get("a") == {"x": 1}
+    assert other.get("b") is None
+    other.delete("a")
+    assert DiskCache(str(tmp_path)).get("a") is None
+
+
+def test_cache_survives_a_corrupt_file(tmp_path: Path) -> None:
+    (tmp_path / "cache.json").write_text("{not json")
+    cache = DiskCache(str(tmp_path))
+    assert cache.get("a") is None
+    cache.set("a", 1, 60)
+    assert DiskCache(str(tmp_path)).get("a") == 1
+
+
+def test_cache_unwritable_dir_degrades_to_memory(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    cache = DiskCache(str(blocker / "sub"))  # a directory below a file cannot exist
+    cache.set("a", 1, 60)
+    assert cache.get("a") == 1
+
+
+def _writer(directory: str, worker: int) -> None:
+    cache = DiskCache(directory)
+    for i in range(25):
+        cache.set(f"w{worker}-{i}", i, 60)
+
+
+def test_cache_concurrent_processes_lose_nothing(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), w)) for w in range(6)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+    assert all(p.exitcode == 0 for p in procs)
+    cache = DiskCache(str(tmp_path))
+    assert all(cache.get(f"w{w}-{i}") == i for w in range(6) for i in range(25))
