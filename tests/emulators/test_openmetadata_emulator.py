@@ -205,3 +205,49 @@ def test_200_concurrent_clients(om: OpenMetadataEmulator) -> None:
         codes = list(pool.map(one, range(1, 201)))
     assert codes == [200] * 200
     assert len(om.state()["statuses"][f"{SVC}.etl"]) == 200
+
+
+def test_auth_trusts_configured_jwks_with_audience(om: OpenMetadataEmulator) -> None:
+    """SSO tokens: verified against a JWKS URL the emulator was told to trust, audience checked."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())), "kid": "k1", "use": "sig"}
+    payload = json.dumps({"keys": [jwk]}).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        jwks_url = f"http://127.0.0.1:{server.server_address[1]}/jwks"
+        om.set_auth(enabled=True, jwks_urls=[jwks_url], audience="openmetadata")
+        url = f"{om.api_url}/v1/system/version"
+
+        def call(claims: dict) -> requests.Response:
+            claims = {"sub": "svc@example.com", "exp": int(time.time()) + 60, **claims}
+            token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+            return requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+
+        assert call({"aud": "openmetadata"}).status_code == 200
+        assert call({"aud": "someone-else"}).json() == {
+            "code": 401,
+            "message": "Invalid token: wrong audience",
+        }
+        assert call({"aud": "openmetadata", "exp": int(time.time()) - 5}).status_code == 401
+        assert om.requests()[0]["subject"] == "svc@example.com"
+    finally:
+        server.shutdown()

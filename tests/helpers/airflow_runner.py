@@ -23,8 +23,12 @@ from .paths import REPO, venv_python
 
 DAGS_DIR = REPO / "tests" / "dags"
 CACHE_ROOT = Path(tempfile.gettempdir()) / "airflow-om-lineage-tests"
-# 2.x: "Marking task as SUCCESS. dag_id=d, task_id=t, ..."; 3.x logs the state change per task.
+# 2.x: "Marking task as SUCCESS. dag_id=d, task_id=t, ...".
 _MARKING = re.compile(r"Marking task as (\w+)\. dag_id=([^,]+), task_id=([^,]+),")
+# 3.x: "Task instance state updated new_state=success ... ti_id=<uuid>"; the uuid -> task id map comes from
+# the RuntimeTaskInstance(id=UUID('<uuid>'), task_id='<task>', ...) reprs in the same output.
+_AF3_STATE = re.compile(r"Task instance state updated\s+new_state=(\w+).*?ti_id=([0-9a-f-]{36})")
+_AF3_TI = re.compile(r"RuntimeTaskInstance\(id=UUID\('([0-9a-f-]{36})'\), task_id='([^']+)'")
 _STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})")
 # The last line an operator's execute() logs: PythonOperator, BashOperator.
 _RETURNED = ("Done. Returned value was", "Command exited with return code")
@@ -174,8 +178,12 @@ def db_task_states(home: Path, dag_id: str) -> dict[str, str]:
 
 
 def parse_task_states(output: str) -> dict[str, str]:
-    """Task id -> final state from `dags test` output (Airflow 2 "Marking task as X" lines)."""
-    return {m.group(3): m.group(1).lower() for m in _MARKING.finditer(output)}
+    """Task id -> final state from `dags test` output (Airflow 2 and 3 log formats)."""
+    states = {m.group(3): m.group(1).lower() for m in _MARKING.finditer(output)}
+    ti_ids = {m.group(1): m.group(2) for m in _AF3_TI.finditer(output)}
+    for m in _AF3_STATE.finditer(output):
+        states[ti_ids.get(m.group(2), m.group(2))] = m.group(1).lower()
+    return states
 
 
 def _stamp(line: str) -> float | None:

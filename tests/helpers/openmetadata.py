@@ -122,10 +122,12 @@ class EmulatorProcess:
                     f"OpenMetadata emulator not ready after {self.startup_timeout}s:\n{self.log_tail()}"
                 )
             time.sleep(0.2)
-        scheme = "https" if "--certfile" in self.extra_args else "http"
+        args = self.extra_args
+        certfile = args[args.index("--certfile") + 1] if "--certfile" in args else None
+        scheme = "https" if certfile else "http"
         self.client = OpenMetadataEmulator(f"{scheme}://127.0.0.1:{port_file.read_text().strip()}")
-        if scheme == "http":
-            self.client.http.get(f"{self.client.api_url}/v1/system/version", timeout=10).raise_for_status()
+        self.client.http.verify = certfile or True
+        self.client.http.get(f"{self.client.api_url}/v1/system/version", timeout=10).raise_for_status()
         return self.client
 
     def log_tail(self, lines: int = 40) -> str:
