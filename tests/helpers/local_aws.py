@@ -7,6 +7,8 @@ destroy left nothing behind.
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,15 @@ from tests.emulators.mwaa import MwaaEmulator
 from tests.terraform.harness import FAKE_REGION, MotoServer, write_provider_override
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+MOTO_LAUNCHER = Path(__file__).resolve().parents[1] / "emulators" / "moto_server.py"
+
+
+def moto_with_request_context() -> MotoServer:
+    """harness.MotoServer running tests/emulators/moto_server.py (bucket policies see TLS requests)."""
+    wrapper = Path(tempfile.mkdtemp(prefix="moto-launcher-")) / "moto_server"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{MOTO_LAUNCHER}" "$@"\n')
+    wrapper.chmod(0o755)
+    return MotoServer(binary=wrapper)
 
 
 class LocalAws:
@@ -25,7 +36,7 @@ class LocalAws:
     def __init__(self, region: str = FAKE_REGION, delay: float = 1.0, moto: MotoServer | None = None) -> None:
         self.region = region
         self._own_moto = moto is None  # a shared (session) moto server is left running on stop()
-        self.moto = moto or MotoServer()
+        self.moto = moto or moto_with_request_context()
         self.delay = delay
         self.mwaa_emulator: MwaaEmulator | None = None
 

@@ -1,0 +1,86 @@
+"""moto's server plus the request context its S3 bucket policies lack (`python moto_server.py -H .. -p ..`).
+
+moto checks bucket policies when objects are read or written, but evaluates conditions only for trust policies
+(StringEquals only, no request context, and an unmet condition counts as a deny even in a Deny statement): a
+TLS-only statement (`Deny s3:* if Bool aws:SecureTransport = false`, as AWS recommends and the module writes)
+then answers 403 to every request. Here bucket policies are evaluated statement by statement against a request
+context of `aws:SecureTransport = true` (every AWS SDK talks TLS to S3): Action/NotAction and Resource with
+wildcards, Bool / StringEquals / StringNotEquals conditions, explicit Deny wins, else Allow, else neutral.
+Everything else is moto as installed.
+
+Not emulated: principals other than `*` (such statements are ignored, as moto ignores them), other condition
+keys (an absent key never matches) and operators (the statement applies), plain-HTTP clients being denied,
+and IAM identity policies (moto does not enforce them by default).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import sys
+from typing import Any
+
+from moto.iam.access_control import PermissionResult
+from moto.s3.models import FakeBucket
+from moto.server import main
+
+REQUEST_CONTEXT = {"aws:securetransport": "true"}
+
+
+def _as_list(value: Any) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def _matches(patterns: Any, value: str, *, case: bool = True) -> bool:
+    match = fnmatch.fnmatchcase if case else lambda v, p: fnmatch.fnmatchcase(v.lower(), p.lower())
+    return any(match(value, pattern) for pattern in _as_list(patterns))
+
+
+def _condition_holds(conditions: dict[str, dict[str, Any]]) -> bool:
+    for operator, pairs in conditions.items():
+        for key, expected in pairs.items():
+            actual = REQUEST_CONTEXT.get(key.lower())
+            wanted = {v.lower() for v in _as_list(expected)}
+            if operator in ("Bool", "StringEquals", "StringEqualsIgnoreCase"):
+                if actual is None or actual.lower() not in wanted:
+                    return False
+            elif operator == "StringNotEquals" and (actual is None or actual.lower() in wanted):
+                return False
+    return True
+
+
+def _applies(statement: dict[str, Any], action: str, resource: str) -> bool:
+    principal = statement.get("Principal")
+    if principal not in ("*", {"AWS": "*"}, {"AWS": ["*"]}):
+        return False
+    if "NotAction" in statement:
+        if _matches(statement["NotAction"], action, case=False):
+            return False
+    elif not _matches(statement.get("Action", []), action, case=False):
+        return False
+    if not _matches(statement.get("Resource", []), resource):
+        return False
+    return _condition_holds(statement.get("Condition", {}))
+
+
+def _get_permission(self: FakeBucket, action: str, resource: str) -> PermissionResult:
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    document = json.loads(self.policy.decode())
+    statements = document.get("Statement", [])
+    result = PermissionResult.NEUTRAL
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if _applies(statement, action, resource):
+            if statement.get("Effect") == "Deny":
+                return PermissionResult.DENIED
+            result = PermissionResult.PERMITTED
+    return result
+
+
+def patch() -> None:
+    FakeBucket.get_permission = _get_permission  # type: ignore[method-assign]
+
+
+if __name__ == "__main__":
+    patch()
+    main(sys.argv[1:])

@@ -1,0 +1,70 @@
+"""tests/emulators/moto_server.py: TLS-only bucket policies allow SDK requests; other denies still apply."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.helpers.local_aws import moto_with_request_context
+from tests.terraform.harness import MotoServer
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    with moto_with_request_context() as server:
+        yield server
+
+
+def _s3(moto: MotoServer) -> Any:
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=moto.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _deny(statement_extra: dict, action: str = "s3:*") -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": action,
+                    "Resource": ["arn:aws:s3:::tls-only", "arn:aws:s3:::tls-only/*"],
+                    **statement_extra,
+                }
+            ],
+        }
+    )
+
+
+def test_tls_only_policy_lets_sdk_requests_through(moto: MotoServer) -> None:
+    s3 = _s3(moto)
+    s3.create_bucket(Bucket="tls-only")
+    s3.put_bucket_policy(
+        Bucket="tls-only", Policy=_deny({"Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+    )
+    s3.put_object(Bucket="tls-only", Key="k", Body=b"v")
+    assert s3.get_object(Bucket="tls-only", Key="k")["Body"].read() == b"v"
+
+
+def test_unconditional_deny_still_denies(moto: MotoServer) -> None:
+    s3 = _s3(moto)
+    s3.create_bucket(Bucket="policy-deny")
+    s3.put_object(Bucket="policy-deny", Key="k", Body=b"v")
+    s3.put_bucket_policy(
+        Bucket="policy-deny", Policy=_deny({}, "s3:GetObject").replace(":::tls-only", ":::policy-deny")
+    )
+    with pytest.raises(ClientError) as info:
+        s3.get_object(Bucket="policy-deny", Key="k")
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
