@@ -273,6 +273,10 @@ class Terraform:
     def init(self) -> None:
         self.run("init", "-input=false", "-no-color", "-lockfile=readonly")
 
+    def get(self) -> None:
+        """Install module calls added since init (cheap: no provider start)."""
+        self.run("get", "-no-color")
+
     def validate(self) -> dict[str, Any]:
         return json.loads(self.run("validate", "-json", "-no-color", check=False).stdout)
 
@@ -422,31 +426,56 @@ def write_module_root(
     outputs: Mapping[str, bool] | None = None,
     sensitive: tuple[str, ...] = ("openmetadata",),
 ) -> Path:
-    """Write ``main.tf.json`` calling the module with exactly the inputs named in ``inputs`` (unset inputs
-    keep their
-    defaults), each passed through a root variable of the same name (``sensitive`` ones marked sensitive), and
-    re-exporting ``outputs`` ({name: sensitive}). Pass the same ``inputs`` to ``Terraform.plan``/``apply``
-    as the
-    variables: values then live in the var file, never in the configuration (so diagnostics cannot quote
-    them).
-    Rewriting this file in an initialised directory needs no new ``init`` (the module source is unchanged),
-    so one
-    init serves a whole plan matrix."""
-    outputs = (
-        outputs
-        if outputs is not None
-        else {"lineage_configuration": False, "airflow_configuration_options": True}
-    )
+    """Write ``main.tf.json`` calling the module once with exactly ``inputs`` (others keep their defaults).
+
+    Each input is passed through a root variable of the same name (``sensitive`` ones marked sensitive);
+    pass the same ``inputs`` to ``Terraform.plan``/``apply`` as variables, so values live in the var file and
+    never in the configuration (diagnostics cannot quote them). Root outputs re-export ``outputs``
+    ({name: sensitive}).
+    Rewriting this file in an initialised directory needs no new ``init`` (the module source is unchanged).
+    """
+    outputs = DEFAULT_OUTPUTS if outputs is None else outputs
     config = {
         "variable": {name: {"type": "any", "sensitive": name in sensitive} for name in inputs},
-        "module": {
-            module_name: {"source": str(module_source), **{name: f"${{var.{name}}}" for name in inputs}}
-        },
+        "module": {module_name: {"source": str(module_source), **{n: f"${{var.{n}}}" for n in inputs}}},
         "output": {
-            name: {"value": f"${{module.{module_name}.{name}}}", "sensitive": sensitive_}
-            for name, sensitive_ in outputs.items()
+            name: {"value": f"${{module.{module_name}.{name}}}", "sensitive": is_sensitive}
+            for name, is_sensitive in outputs.items()
         },
     }
     path = directory / "main.tf.json"
     path.write_text(json.dumps(config, indent=2))
     return path
+
+
+DEFAULT_OUTPUTS = {"lineage_configuration": False, "airflow_configuration_options": True}
+
+
+def write_modules_root(
+    directory: Path,
+    modules: Mapping[str, Mapping[str, Any]],
+    *,
+    module_source: Path = REPO,
+    outputs: Mapping[str, bool] | None = None,
+    sensitive: tuple[str, ...] = ("openmetadata",),
+) -> dict[str, Any]:
+    """Like ``write_module_root`` for several module instances in one root ({instance: inputs}), so one
+    plan (one provider start) covers a whole matrix. Root variables and outputs are named
+    ``<instance>__<name>``. Returns the variables to pass to ``Terraform.plan``."""
+    outputs = DEFAULT_OUTPUTS if outputs is None else outputs
+    variables: dict[str, Any] = {}
+    config: dict[str, Any] = {"variable": {}, "module": {}, "output": {}}
+    for instance, inputs in modules.items():
+        config["module"][instance] = {"source": str(module_source)}
+        for name, value in inputs.items():
+            var = f"{instance}__{name}"
+            variables[var] = value
+            config["variable"][var] = {"type": "any", "sensitive": name in sensitive}
+            config["module"][instance][name] = f"${{var.{var}}}"
+        for name, is_sensitive in outputs.items():
+            config["output"][f"{instance}__{name}"] = {
+                "value": f"${{module.{instance}.{name}}}",
+                "sensitive": is_sensitive,
+            }
+    (directory / "main.tf.json").write_text(json.dumps(config, indent=2))
+    return variables

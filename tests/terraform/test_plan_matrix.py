@@ -1,0 +1,276 @@
+"""Plan matrix: each auth provider -> the exact lineage.* options in the planned aws_mwaa_environment.
+
+One root calls the module once per row, so a single real `terraform plan` (AWS provider against moto) and one
+`terraform show -json` cover the whole matrix. Also checked per row: the generated requirements.txt (wheel path and
+the extras the provider needs), object versions wired into the environment, the Secrets Manager payload, and that
+no secret value appears in any planned S3 object, in lineage_configuration, in the IAM policy or in the plan text.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import Plan, Terraform, iter_strings, write_modules_root
+
+BACKEND = "airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend"
+WHEEL = "/usr/local/airflow/plugins/airflow_openmetadata_lineage-0.1.0-py3-none-any.whl"
+ENDPOINT = "https://om.example.com:8585/api"
+
+PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC%secretpem\n-----END PRIVATE KEY-----\n"
+GOOGLE_JSON = json.dumps(
+    {"type": "service_account", "private_key": "-----BEGIN KEY-----\nsecret%gkey\n", "client_email": "x@y"},
+    indent=2,
+)
+
+# row -> (openmetadata input, extra module inputs, expected provider-specific options, secrets, extras)
+ROWS: dict[str, dict[str, Any]] = {
+    "noauth": {
+        "om": {"api_endpoint": ENDPOINT},
+        "options": {"lineage.auth_provider_type": "no-auth"},
+        "secrets": {},
+        "extras": "",
+    },
+    "jwt": {
+        "om": {"api_endpoint": ENDPOINT, "auth_provider_type": "openmetadata", "jwt_token": "eyJhbGc.secret%jwt.sig"},
+        "options": {
+            "lineage.auth_provider_type": "openmetadata",
+            "lineage.jwt_token": "aws-secretsmanager:openmetadata-lineage/om-jwt#jwt_token",
+        },
+        "secrets": {"jwt_token": "eyJhbGc.secret%jwt.sig"},
+        "extras": "[aws]",
+    },
+    "google": {
+        "om": {
+            "api_endpoint": ENDPOINT,
+            "auth_provider_type": "google",
+            "secret_key": GOOGLE_JSON,
+            "audience": "https://om.example.com",
+        },
+        "options": {
+            "lineage.auth_provider_type": "google",
+            "lineage.secret_key": "aws-secretsmanager:openmetadata-lineage/om-google#secret_key",
+            "lineage.audience": "https://om.example.com",
+        },
+        "secrets": {"secret_key": GOOGLE_JSON},
+        "extras": "[aws,google]",
+    },
+    "auth0": {
+        "om": {
+            "api_endpoint": ENDPOINT,
+            "auth_provider_type": "auth0",
+            "client_id": "auth0-client",
+            "secret_key": "auth0-secret%value",
+            "domain": "tenant.auth0.com",
+        },
+        "options": {
+            "lineage.auth_provider_type": "auth0",
+            "lineage.client_id": "auth0-client",
+            "lineage.secret_key": "aws-secretsmanager:openmetadata-lineage/om-auth0#secret_key",
+            "lineage.domain": "tenant.auth0.com",
+        },
+        "secrets": {"secret_key": "auth0-secret%value"},
+        "extras": "[aws]",
+    },
+    "okta": {
+        "om": {
+            "api_endpoint": ENDPOINT,
+            "auth_provider_type": "okta",
+            "client_id": "okta-client",
+            "org_url": "https://dev-1.okta.com/oauth2/default",
+            "private_key": PEM,
+            "email": "bot@example.com",
+            "scopes": ["openid", "profile"],
+        },
+        "options": {
+            "lineage.auth_provider_type": "okta",
+            "lineage.client_id": "okta-client",
+            "lineage.org_url": "https://dev-1.okta.com/oauth2/default",
+            "lineage.private_key": "aws-secretsmanager:openmetadata-lineage/om-okta#private_key",
+            "lineage.email": "bot@example.com",
+            "lineage.scopes": "[openid, profile]",
+        },
+        "secrets": {"private_key": PEM},
+        "extras": "[aws,okta]",
+    },
+    "azure": {
+        "om": {
+            "api_endpoint": ENDPOINT,
+            "auth_provider_type": "azure",
+            "client_id": "azure-client",
+            "client_secret": "azure~secret%value",
+            "authority": "https://login.microsoftonline.com/tenant-id",
+            "scopes": ["api://om/.default"],
+        },
+        "options": {
+            "lineage.auth_provider_type": "azure",
+            "lineage.client_id": "azure-client",
+            "lineage.client_secret": "aws-secretsmanager:openmetadata-lineage/om-azure#client_secret",
+            "lineage.authority": "https://login.microsoftonline.com/tenant-id",
+            "lineage.scopes": "[api://om/.default]",
+        },
+        "secrets": {"client_secret": "azure~secret%value"},
+        "extras": "[aws,azure]",
+    },
+    "oidc": {
+        "om": {
+            "api_endpoint": ENDPOINT,
+            "auth_provider_type": "custom-oidc",
+            "client_id": "oidc-client",
+            "secret_key": "oidc-secret%value",
+            "token_endpoint": "https://idp.example.com/oauth2/token",
+        },
+        "options": {
+            "lineage.auth_provider_type": "custom-oidc",
+            "lineage.client_id": "oidc-client",
+            "lineage.secret_key": "aws-secretsmanager:openmetadata-lineage/om-oidc#secret_key",
+            "lineage.token_endpoint": "https://idp.example.com/oauth2/token",
+        },
+        "secrets": {"secret_key": "oidc-secret%value"},
+        "extras": "[aws]",
+    },
+    # The seed's exact behaviour (inline_secrets) on Airflow 3: no lineage.backend, multi-line secret as base64:,
+    # every % doubled, user options merged, user requirement lines appended, no aws extra.
+    "inline3": {
+        "om": {
+            "api_endpoint": "http://om.internal:8585/api?x=100%",
+            "airflow_service_name": "mwaa_prod",
+            "auth_provider_type": "okta",
+            "client_id": "okta%client",
+            "org_url": "https://dev-1.okta.com",
+            "private_key": PEM,
+            "email": "bot@example.com",
+        },
+        "inputs": {
+            "inline_secrets": True,
+            "airflow_version": "3.0.6",
+            "airflow_configuration_options": {"core.default_timezone": "utc", "lineage.timeout": "7"},
+            "extra_requirements": ["apache-airflow-providers-snowflake", "-c https://example.com/constraints.txt"],
+        },
+        "options": {
+            "lineage.auth_provider_type": "okta",
+            "lineage.airflow_service_name": "mwaa_prod",
+            "lineage.openmetadata_api_endpoint": "http://om.internal:8585/api?x=100%%",
+            "lineage.client_id": "okta%%client",
+            "lineage.org_url": "https://dev-1.okta.com",
+            "lineage.private_key": "base64:" + base64.b64encode(PEM.encode()).decode(),
+            "lineage.email": "bot@example.com",
+            "core.default_timezone": "utc",
+            "lineage.timeout": "7",
+        },
+        "secrets": {"private_key": PEM},
+        "extras": "[okta]",
+    },
+}
+
+SECRET_VALUES = sorted({v for row in ROWS.values() for v in row["secrets"].values()})
+# Fragments of the secrets that must not leak in any encoding we control (raw, %-doubled).
+SECRET_MARKERS = ["secretpem", "secret%gkey", "secret%jwt", "secret%value", "secret%%value", "secret%%jwt"]
+
+
+def module_inputs(row: str, artifacts: Path) -> dict[str, Any]:
+    spec = ROWS[row]
+    return {
+        "name": f"om-{row}",
+        "vpc_id": "vpc-0abc",
+        "private_subnet_ids": ["subnet-0a", "subnet-0b"],
+        "secret_recovery_window_in_days": 0,
+        "artifacts": {"plugins_zip_path": str(artifacts / "plugins.zip")},
+        "openmetadata": spec["om"],
+        **spec.get("inputs", {}),
+    }
+
+
+@pytest.fixture(scope="module")
+def matrix(plan_root: Terraform, built_artifacts: Path) -> Plan:
+    modules = {row: module_inputs(row, built_artifacts) for row in ROWS}
+    variables = write_modules_root(plan_root.workdir, modules)
+    plan_root.get()
+    return plan_root.plan(variables, name="matrix")
+
+
+def env_of(plan: Plan, row: str) -> dict[str, Any]:
+    return plan.after(f"module.{row}.aws_mwaa_environment.this")
+
+
+@pytest.mark.parametrize("row", list(ROWS))
+def test_lineage_options_exact(matrix: Plan, row: str) -> None:
+    spec = ROWS[row]
+    airflow3 = spec.get("inputs", {}).get("airflow_version", "").startswith("3.")
+    expected = {
+        "lineage.airflow_service_name": f"om-{row}",
+        "lineage.openmetadata_api_endpoint": ENDPOINT,
+        **({} if airflow3 else {"lineage.backend": BACKEND}),
+        **spec["options"],
+    }
+    assert env_of(matrix, row)["airflow_configuration_options"] == expected
+
+
+@pytest.mark.parametrize("row", list(ROWS))
+def test_lineage_configuration_output_has_references_not_secrets(matrix: Plan, row: str) -> None:
+    spec = ROWS[row]
+    shown = matrix.output(f"{row}__lineage_configuration")
+    options = env_of(matrix, row)["airflow_configuration_options"]
+    user_keys = set(spec.get("inputs", {}).get("airflow_configuration_options", {}))
+    assert set(shown) == {k for k in options if k.startswith("lineage.")} - user_keys
+    for key, value in shown.items():
+        if key.removeprefix("lineage.") in spec["secrets"]:
+            if spec.get("inputs", {}).get("inline_secrets"):
+                assert value == "(sensitive: inline in airflow_configuration_options)"
+            else:
+                assert value == options[key] and value.startswith("aws-secretsmanager:openmetadata-lineage/")
+        else:
+            assert value == options[key]
+    # the output is not sensitive: Terraform shows it in plan output
+    assert matrix.data["output_changes"][f"{row}__lineage_configuration"]["after_sensitive"] is False
+
+
+@pytest.mark.parametrize("row", list(ROWS))
+def test_requirements_and_object_versions(matrix: Plan, row: str) -> None:
+    spec = ROWS[row]
+    requirements = matrix.after(f"module.{row}.aws_s3_object.requirements")["content"]
+    lines = [line for line in requirements.splitlines() if line and not line.startswith("#")]
+    extra_lines = spec.get("inputs", {}).get("extra_requirements", [])
+    assert lines == [WHEEL + spec["extras"], *extra_lines]
+    if not extra_lines:
+        assert not any(line.startswith(("-c", "--constraint")) for line in lines)  # MWAA's constraints kept
+    unknown = matrix.after_unknown(f"module.{row}.aws_mwaa_environment.this")
+    assert unknown.get("plugins_s3_object_version") is True
+    assert unknown.get("requirements_s3_object_version") is True
+    env = env_of(matrix, row)
+    assert env["plugins_s3_path"] == "plugins.zip" and env["requirements_s3_path"] == "requirements.txt"
+
+
+@pytest.mark.parametrize("row", list(ROWS))
+def test_secrets_manager_payload(matrix: Plan, row: str) -> None:
+    spec = ROWS[row]
+    address = f"module.{row}.aws_secretsmanager_secret_version.this[0]"
+    uses_sm = bool(spec["secrets"]) and not spec.get("inputs", {}).get("inline_secrets")
+    assert (address in matrix.changes()) is uses_sm
+    if uses_sm:
+        assert json.loads(matrix.after(address)["secret_string"]) == spec["secrets"]
+        assert matrix.after(f"module.{row}.aws_secretsmanager_secret.this[0]")["name"] == (
+            f"openmetadata-lineage/om-{row}"
+        )
+
+
+def test_secrets_absent_from_objects_outputs_policies_and_plan_text(matrix: Plan) -> None:
+    objects = [a for a in matrix.addresses("aws_s3_object")]
+    assert objects, "no S3 objects planned"
+    exposed = {a: matrix.after(a) for a in objects}
+    exposed.update({a: matrix.after(a) for a in matrix.addresses("aws_iam_role_policy")})
+    exposed["outputs"] = {k: matrix.output(k) for k in matrix.data["output_changes"] if "lineage_configuration" in k}
+    haystack = "\n".join(iter_strings(exposed))
+    plan_text = matrix.text
+    assert "om-okta" in plan_text  # the text is the real plan output
+    for secret in [*SECRET_VALUES, *SECRET_MARKERS]:
+        assert secret not in haystack
+        assert secret not in plan_text
+
+
+def test_airflow_configuration_options_output_is_sensitive(matrix: Plan) -> None:
+    change = matrix.data["output_changes"]["okta__airflow_configuration_options"]
+    assert change["after_sensitive"] is True
