@@ -1,0 +1,222 @@
+"""backend.py: cheap import, never raises, and a real Airflow 2 DAG run (SQLite, subprocess) against the
+stub."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from omstub import OMStub
+
+from airflow_openmetadata_lineage import runtime
+from airflow_openmetadata_lineage.backend import OpenMetadataLineageBackend
+
+HEAVY = ("requests", "urllib3", "boto3", "botocore", "jwt", "msal", "google.auth")
+OURS = ("client", "reporter", "config", "secrets", "model", "cache", "auth.okta", "auth.google")
+
+
+def _imports(code: str) -> dict[str, object]:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_with_airflow_adds_nothing_heavy() -> None:
+    """Airflow itself already imports requests; importing our backend on top adds none of our heavy parts."""
+    found = _imports(
+        textwrap.dedent(
+            """
+            import json, sys, time
+            import airflow.lineage.backend
+            before = set(sys.modules)
+            t = time.perf_counter()
+            from airflow_openmetadata_lineage.backend import OpenMetadataLineageBackend
+            took = time.perf_counter() - t
+            added = sorted(set(sys.modules) - before)
+            print(json.dumps({"added": added, "took": took,
+                               "base": OpenMetadataLineageBackend.__mro__[1].__name__}))
+            """
+        )
+    )
+    added = found["added"]
+    assert found["base"] == "LineageBackend"
+    assert not [m for m in added if m.split(".")[0] in {h.split(".")[0] for h in HEAVY}], added
+    assert not [m for m in added if m.removeprefix("airflow_openmetadata_lineage.") in OURS], added
+    assert found["took"] < 0.2
+
+
+def test_import_without_airflow_is_light_and_safe() -> None:
+    found = _imports(
+        textwrap.dedent(
+            """
+            import json, sys
+            sys.modules["airflow"] = None  # as if Airflow were missing or broken
+            from airflow_openmetadata_lineage.backend import OpenMetadataLineageBackend
+            OpenMetadataLineageBackend().send_lineage(operator=None, inlets=None, outlets=None, context=None)
+            print(json.dumps({"heavy": sorted(m for m in sys.modules if m.split(".")[0] in
+                              ("requests", "urllib3", "boto3", "botocore", "jwt", "msal")),
+                              "base": OpenMetadataLineageBackend.__mro__[1].__name__}))
+            """
+        )
+    )
+    assert found == {"heavy": [], "base": "object"}
+
+
+class Weird:
+    def __getattr__(self, name: str) -> object:
+        raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"operator": None, "inlets": None, "outlets": None, "context": None},
+        {"operator": Weird(), "inlets": [Weird()], "outlets": Weird(), "context": {"ti": Weird()}},
+        {"operator": object(), "context": {"ti": object(), "dag_run": object(), "dag": object()}},
+    ],
+)
+def test_send_lineage_never_raises(kwargs: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__LINEAGE__AIRFLOW_SERVICE_NAME", "MWAA")
+    monkeypatch.setenv("AIRFLOW__LINEAGE__OPENMETADATA_API_ENDPOINT", "http://127.0.0.1:9/api")
+    OpenMetadataLineageBackend().send_lineage(**kwargs)  # type: ignore[arg-type]
+
+
+def test_config_error_logged_once_nothing_sent(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("AIRFLOW__LINEAGE__AIRFLOW_SERVICE_NAME", raising=False)
+    monkeypatch.setenv("AIRFLOW__LINEAGE__OPENMETADATA_API_ENDPOINT", "http://127.0.0.1:9/api")
+    caplog.set_level(logging.INFO, logger="airflow_openmetadata_lineage")
+    backend = OpenMetadataLineageBackend()
+    for _ in range(3):
+        backend.send_lineage(operator=object(), context={"ti": object()})
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [
+        "OpenMetadata lineage is off for this process: [lineage] airflow_service_name is missing: "
+        "set it to the pipeline service name, e.g. MWAA"
+    ]
+    assert runtime.get_reporter() is None
+
+
+# -- a real Airflow 2 run ------------------------------------------------------------------------------------
+
+DAG_FILE = """
+from datetime import datetime
+from airflow import DAG
+from airflow.datasets import Dataset
+from airflow.lineage.entities import File, Table
+from airflow.operators.bash import BashOperator
+from airflow.operators.python import PythonOperator
+
+with DAG("wheel_unit_dag", start_date=datetime(2024, 1, 1), schedule=None, doc_md="Unit DAG") as dag:
+    extract = PythonOperator(
+        task_id="extract", python_callable=lambda: 1, doc_md="Extracts",
+        inlets=[{"tables": ["mysql.shop.public.orders"]}, File(url="s3://b/k")],
+        outlets=[{"entity": "table", "fqn": "mysql.shop.public.staging"}],
+    )
+    load = BashOperator(
+        task_id="load", bash_command="true",
+        inlets=[Table(cluster="mysql", database="shop", name="public.staging")],
+        outlets=[Dataset("openmetadata://mysql/shop/public/report"), {"tables": ["mysql.shop.public.nope"]}],
+    )
+    extract >> load
+"""
+
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("airflow_home")
+    (home / "dags").mkdir()
+    (home / "dags" / "wheel_unit_dag.py").write_text(DAG_FILE)
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+        env=_env(home, "http://127.0.0.1:9/api"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return home
+
+
+def _env(home: Path, endpoint: str, **lineage: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(home / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__LINEAGE__BACKEND="airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend",
+        AIRFLOW__LINEAGE__AIRFLOW_SERVICE_NAME="MWAA",
+        AIRFLOW__LINEAGE__OPENMETADATA_API_ENDPOINT=endpoint,
+        AIRFLOW__LINEAGE__SPOOL_DIR=str(home / "spool"),
+        AIRFLOW__WEBSERVER__BASE_URL="http://airflow.example:8080",
+    )
+    env.update({f"AIRFLOW__LINEAGE__{k.upper()}": v for k, v in lineage.items()})
+    return env
+
+
+def _dags_test(home: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "dags", "test", "wheel_unit_dag"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return out, time.monotonic() - started
+
+
+def test_real_airflow_run_reports_everything(airflow_home: Path, stub: OMStub) -> None:
+    stub.seed_tables("mysql.shop.public.orders", "mysql.shop.public.staging", "mysql.shop.public.report")
+    out, _ = _dags_test(airflow_home, _env(airflow_home, stub.url.removesuffix("/api")))
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-3000:]
+    assert log.count("Marking task as SUCCESS") == 2
+    assert "table mysql.shop.public.nope is not in OpenMetadata" in log
+    assert "is not a table reference" in log  # the File inlet, logged once and skipped
+
+    assert stub.services["MWAA"]["connection"]["config"]["hostPort"] == "http://airflow.example:8080"
+    pipeline = stub.pipelines["MWAA.wheel_unit_dag"]
+    assert pipeline["description"] == "Unit DAG"
+    assert [(t["name"], t["taskType"], t["downstreamTasks"]) for t in pipeline["tasks"]] == [
+        ("extract", "PythonOperator", ["load"]),
+        ("load", "BashOperator", []),
+    ]
+    (status,) = stub.statuses["MWAA.wheel_unit_dag"].values()
+    assert status["executionStatus"] == "Successful"
+    assert {s["name"]: s["executionStatus"] for s in status["taskStatus"]} == {
+        "extract": "Successful",
+        "load": "Successful",
+    }
+    ids = {v: k for k, v in stub.tables.items()}
+    assert sorted((ids[a], ids[b]) for a, b in stub.edges) == [
+        ("mysql.shop.public.orders", "mysql.shop.public.staging"),
+        ("mysql.shop.public.staging", "mysql.shop.public.report"),
+    ]
+    assert len(stub.calls("PUT", "/v1/services")) == 1
+
+
+def test_server_down_task_succeeds_within_budget(airflow_home: Path) -> None:
+    stub = OMStub()
+    stub.delay = 5.0  # answers far too slowly
+    try:
+        fast, base = _dags_test(airflow_home, _env(airflow_home, "http://127.0.0.1:9/api"))
+        assert fast.returncode == 0, (fast.stdout + fast.stderr)[-3000:]
+        slow, took = _dags_test(airflow_home, _env(airflow_home, stub.url, time_budget="1", timeout="0.5"))
+    finally:
+        stub.close()
+    log = slow.stdout + slow.stderr
+    assert slow.returncode == 0, log[-3000:]
+    assert log.count("Marking task as SUCCESS") == 2
+    assert log.count("not delivered") == 2
+    assert "cannot connect to 127.0.0.1:9" in fast.stdout + fast.stderr
+    assert took < base + 2 * 1.0 + 1.5  # each of the two tasks adds at most ~its budget

@@ -1,0 +1,109 @@
+"""check.py / __main__.py: the self-check says plainly what is wrong, exits 0/1, never prints a secret."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from omstub import OMStub
+
+from airflow_openmetadata_lineage.check import run_check
+from airflow_openmetadata_lineage.config import mapping_getter
+
+TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LWJvdC10b2tlbg.c2lnbmF0dXJl"
+
+
+def options(stub: OMStub, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "airflow_service_name": "MWAA",
+        "openmetadata_api_endpoint": stub.url,
+        "spool_dir": str(tmp_path / "spool"),
+        **extra,
+    }
+
+
+def test_all_good_with_jwt(stub: OMStub, tmp_path: Path) -> None:
+    stub.valid_tokens = {TOKEN}
+    result = run_check(mapping_getter(options(stub, tmp_path, auth_provider_type="jwt", jwt_token=TOKEN)))
+    assert result.ok and result.problems == []
+    assert (result.provider, result.token_obtained, result.server_version) == (
+        "openmetadata",
+        True,
+        "1.12.14",
+    )
+    assert result.service_exists is False
+    assert "token: obtained" in result.lines
+    assert "server: reachable, OpenMetadata version 1.12.14" in result.lines
+    assert result.lines[-1] == "result: OK"
+    assert TOKEN not in result.text()
+    assert stub.requests[0][3] == f"Bearer {TOKEN}"
+
+
+def test_refused_token_is_explained(stub: OMStub, tmp_path: Path) -> None:
+    stub.valid_tokens = {"another"}
+    result = run_check(mapping_getter(options(stub, tmp_path, auth_provider_type="jwt", jwt_token=TOKEN)))
+    assert not result.ok and result.token_obtained is True
+    assert any("HTTP 401" in line and "token was refused" in line for line in result.lines)
+    assert TOKEN not in result.text()
+
+
+def test_config_error_reported(tmp_path: Path) -> None:
+    result = run_check(mapping_getter({"airflow_service_name": "MWAA"}))
+    assert not result.ok
+    assert result.lines[0].startswith("config: FAILED: [lineage] openmetadata_api_endpoint is missing")
+    assert result.lines[-1] == "result: FAILED (1 problem(s))"
+
+
+def test_server_down_reported(tmp_path: Path) -> None:
+    get = mapping_getter(
+        {
+            "airflow_service_name": "M",
+            "openmetadata_api_endpoint": "http://127.0.0.1:9",
+            "timeout": "1",
+            "spool_dir": str(tmp_path),
+        }
+    )
+    result = run_check(get)
+    assert not result.ok and result.server_version is None
+    assert "server: FAILED: GET /v1/system/version: cannot connect to 127.0.0.1:9" in result.lines
+
+
+def test_existing_service_and_no_auth(stub: OMStub, tmp_path: Path) -> None:
+    stub.services["MWAA"] = {"id": "x", "name": "MWAA"}
+    result = run_check(mapping_getter(options(stub, tmp_path)))
+    assert result.ok and result.token_obtained is None and result.service_exists is True
+    assert "token: not needed (no-auth)" in result.lines
+
+
+def _cli(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "airflow_openmetadata_lineage", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_exit_codes(stub: OMStub, tmp_path: Path) -> None:
+    stub.valid_tokens = {TOKEN}
+    base = {
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW__LINEAGE__AIRFLOW_SERVICE_NAME": "MWAA",
+        "AIRFLOW__LINEAGE__OPENMETADATA_API_ENDPOINT": stub.url,
+        "AIRFLOW__LINEAGE__AUTH_PROVIDER_TYPE": "openmetadata",
+        "AIRFLOW__LINEAGE__SPOOL_DIR": str(tmp_path / "spool"),
+    }
+    good = _cli({**base, "AIRFLOW__LINEAGE__JWT_TOKEN": TOKEN})
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "result: OK" in good.stdout and TOKEN not in good.stdout + good.stderr
+    bad = _cli({**base, "AIRFLOW__LINEAGE__JWT_TOKEN": TOKEN[::-1]})
+    assert bad.returncode == 1
+    assert "HTTP 401" in bad.stdout and TOKEN[::-1] not in bad.stdout + bad.stderr
+    missing = _cli({**base, "AIRFLOW__LINEAGE__AUTH_PROVIDER_TYPE": "azure"})
+    assert missing.returncode == 1
+    assert "[lineage] client_id is missing: auth_provider_type=azure requires it" in missing.stdout
