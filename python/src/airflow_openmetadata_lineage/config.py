@@ -54,11 +54,17 @@ GENERAL_KEYS = (
     "ca_bundle",
     "airflow_base_url",
     "spool_dir",
+    "spool_max_bytes",
+    "spool_max_age",
 )
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_TIME_BUDGET = 10.0
 DEFAULT_BASE_URL = "http://localhost:8080"
+# The spool of undelivered reports (spool.py): ~10 MiB holds thousands of reports; a day covers an outage
+# someone notices, while older run statuses would mostly be noise.
+DEFAULT_SPOOL_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_SPOOL_MAX_AGE = 24 * 3600.0
 
 
 class ConfigError(Exception):
@@ -81,6 +87,8 @@ class LineageConfig:
     time_budget: float = DEFAULT_TIME_BUDGET
     airflow_base_url: str = DEFAULT_BASE_URL
     spool_dir: str = ""
+    spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
+    spool_max_age: float = DEFAULT_SPOOL_MAX_AGE
 
     def scopes(self) -> list[str]:
         return parse_scopes(self.options.get("scopes", ""))
@@ -293,4 +301,6 @@ def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
         airflow_base_url=_base_url(get, timeout),
         spool_dir=_read(get, "spool_dir", timeout)
         or os.path.join(tempfile.gettempdir(), "airflow-openmetadata-lineage"),
+        spool_max_bytes=int(_number(get, "spool_max_bytes", DEFAULT_SPOOL_MAX_BYTES, timeout)),
+        spool_max_age=_number(get, "spool_max_age", DEFAULT_SPOOL_MAX_AGE, timeout),
     )

@@ -15,12 +15,23 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 from .cache import DiskCache
 from .client import ClientError, NotFoundError, OpenMetadataClient, RejectedError, TransientError, quote_fqn
 from .config import LineageConfig
-from .model import TaskReport, lineage_body, pipeline_body, pipeline_fqn, service_body, status_body
+from .model import (
+    TERMINAL,
+    TaskReport,
+    lineage_body,
+    pipeline_body,
+    pipeline_fqn,
+    service_body,
+    status_body,
+)
+
+if TYPE_CHECKING:
+    from .spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +73,7 @@ class ReportResult:
     not_sent: list[str] = field(default_factory=list)  # what a transient error / the budget left undelivered
     error: Optional[str] = None
     duplicate: bool = False
+    failure: Optional[ClientError] = field(default=None, repr=False)  # what stopped it (the spool reads it)
 
 
 @dataclass
@@ -79,12 +91,15 @@ class Reporter:
         cache: Optional[DiskCache] = None,
         marks: Optional[ReportMarks] = None,
         on_undelivered: Optional[Callable[[TaskReport, ClientError], None]] = None,
+        spool: Optional[Spool] = None,
     ) -> None:
         self.config = config
         self.client = client
         self.cache = cache if cache is not None else DiskCache(config.spool_dir)
         self.marks: ReportMarks = marks if marks is not None else MemoryMarks()
-        self.on_undelivered = on_undelivered
+        # spool.py: keeps undelivered reports, holds new ones during a Retry-After, replays after a delivery
+        self.spool = spool
+        self.on_undelivered = on_undelivered or (spool.store if spool is not None else None)
         self._unknown_tables: set[str] = set()  # warned once per process
 
     # -- cache keys: the endpoint is part of every key so two servers never share entries --------------------
@@ -102,14 +117,18 @@ class Reporter:
         self.client.put("/v1/services/pipelineServices", body, deadline)
         self.cache.set(key, True, SERVICE_TTL)
 
-    def ensure_pipeline(self, report: TaskReport, deadline: float, force: bool = False) -> _Pipeline:
+    def ensure_pipeline(
+        self, report: TaskReport, deadline: float, force: bool = False, replay: bool = False
+    ) -> _Pipeline:
         body = pipeline_body(
             report.dag, self.config.service_name, self.config.airflow_base_url, report.airflow_major
         )
         fqn = pipeline_fqn(self.config.service_name, report.dag.dag_id)
         key = self._key("pipeline", fqn)
         cached = None if force else self.cache.get(key)
-        if isinstance(cached, dict) and cached.get("hash") == body["sourceHash"] and cached.get("id"):
+        # A replayed report may carry an older DAG structure than the cache: never write it back over a newer.
+        same = isinstance(cached, dict) and (replay or cached.get("hash") == body["sourceHash"])
+        if same and isinstance(cached, dict) and cached.get("id"):
             return _Pipeline(cached["id"], cached.get("fqn") or fqn, list(cached.get("tasks") or []))
         try:
             entity = self.client.put("/v1/pipelines", body, deadline)
@@ -145,13 +164,18 @@ class Reporter:
                 return [s for s in row.get("taskStatus") or [] if isinstance(s, dict)]
         return []
 
-    def send_status(self, report: TaskReport, pipeline: _Pipeline, deadline: float) -> None:
+    def send_status(
+        self, report: TaskReport, pipeline: _Pipeline, deadline: float, replay: bool = False
+    ) -> None:
         names = set(pipeline.tasks)
         stored = None
         if not report.run.complete:
             stored = self._stored_task_statuses(pipeline, report.run.logical_date_ms, deadline)
+        authoritative = {report.task_id}
+        if replay and stored and _stored_is_newer(stored, report):
+            authoritative = set()  # a later try already reported: the replay only fills gaps
         body = status_body(
-            report.run, names, self.config.airflow_base_url, report.airflow_major, stored, {report.task_id}
+            report.run, names, self.config.airflow_base_url, report.airflow_major, stored, authoritative
         )
         self.client.put(f"/v1/pipelines/{quote_fqn(pipeline.fqn)}/status", body, deadline)
 
@@ -175,36 +199,44 @@ class Reporter:
 
     # -- the report ------------------------------------------------------------------------------------------
 
-    def report(self, report: TaskReport, deadline: Optional[float] = None) -> ReportResult:
-        """Send one task instance's report within the time budget. Never raises ClientError."""
+    def report(
+        self, report: TaskReport, deadline: Optional[float] = None, replay: bool = False
+    ) -> ReportResult:
+        """Send one task instance's report within the time budget. Never raises ClientError.
+
+        `replay=True` (the spool re-sending a kept report): no duplicate check, no hand-over to the spool (it
+        keeps its own entry), the cached pipeline wins over the report's, the stored newer status wins."""
         started = time.monotonic()
         deadline = deadline if deadline is not None else started + self.config.time_budget
         result = ReportResult()
         sent_before = self.client.requests_sent
         where = f"{report.dag.dag_id}.{report.task_id}"
-        if not self.marks.claim(mark_key(report)):
+        if not replay and not self.marks.claim(mark_key(report)):
             result.duplicate = True
             log.debug("OpenMetadata lineage: %s already reported", where)
             return result
         edges = [(i, o) for i in report.inlets for o in report.outlets if i != o]
         pending = ["service", "pipeline", "status", *(f"edge {i} -> {o}" for i, o in edges)]
         try:
+            if self.spool is not None and not replay:
+                self.spool.check_backoff()  # the server's Retry-After still runs: spool, send nothing
             self.ensure_service(deadline)
             pending.remove("service")
-            pipeline = self.ensure_pipeline(report, deadline)
+            pipeline = self.ensure_pipeline(report, deadline, replay=replay)
             pending.remove("pipeline")
             try:
-                self.send_status(report, pipeline, deadline)
+                self.send_status(report, pipeline, deadline, replay)
             except (NotFoundError, RejectedError):
                 # The stored pipeline differs from our cache (deleted, or lacks a task): re-send it, retry
                 # once.
                 pipeline = self.ensure_pipeline(report, deadline, force=True)
-                self.send_status(report, pipeline, deadline)
+                self.send_status(report, pipeline, deadline, replay)
             pending.remove("status")
             result.status_sent = True
             self._send_edges(edges, pipeline, deadline, result, pending)
         except TransientError as exc:
             result.error = str(exc)
+            result.failure = exc
             result.not_sent = pending
             log.warning(
                 "OpenMetadata lineage: %s not delivered (%s); not sent: %s",
@@ -212,24 +244,38 @@ class Reporter:
                 exc,
                 ", ".join(pending) or "-",
             )
-            if self.on_undelivered is not None:
+            if self.on_undelivered is not None and not replay:
                 self._hand_over(replace(report, run=replace(report.run, complete=False)), exc)
         except ClientError as exc:
             result.error = str(exc)
+            result.failure = exc
             result.not_sent = pending
             log.warning("OpenMetadata lineage: %s rejected by the server: %s", where, exc)
+            if exc.status in (401, 403) and self.on_undelivered is not None and not replay:
+                # Credentials get fixed without the report changing: keep it for a replay then.
+                self._hand_over(replace(report, run=replace(report.run, complete=False)), exc)
         result.skipped_tables = list(dict.fromkeys(result.skipped_tables))
         result.requests = self.client.requests_sent - sent_before
         log.info(
-            "OpenMetadata lineage: %s reported: status %s, %d/%d edges, %d requests, %.2fs",
+            "OpenMetadata lineage: %s %s: status %s, %d/%d edges, %d requests, %.2fs",
             where,
+            "replayed" if replay else "reported",
             "sent" if result.status_sent else "not sent",
             result.edges_sent,
             len(edges),
             result.requests,
             time.monotonic() - started,
         )
+        if result.error is None and self.spool is not None and not replay:
+            self._replay_spool(deadline)
         return result
+
+    def _replay_spool(self, deadline: float) -> None:
+        """The server took this report: deliver what the spool kept, within what is left of the budget."""
+        try:
+            self.spool.replay(self, deadline)  # type: ignore[union-attr]
+        except Exception as err:  # the spool must never fail a report
+            log.warning("OpenMetadata lineage: spool replay failed: %s", type(err).__name__)
 
     def _send_edges(
         self,
@@ -263,3 +309,12 @@ class Reporter:
             self.on_undelivered(report, exc)  # type: ignore[misc]
         except Exception as err:  # the spool must never fail a report
             log.warning("OpenMetadata lineage: could not keep the undelivered report: %s", type(err).__name__)
+
+
+def _stored_is_newer(stored: list[dict[str, Any]], report: TaskReport) -> bool:
+    """The server holds a finished status for the report's task that ended after the report's own run."""
+    mine = [tr.end_ms or 0 for tr in report.run.task_runs if tr.task_id == report.task_id]
+    for status in stored:
+        if status.get("name") == report.task_id and status.get("executionStatus") in TERMINAL:
+            return int(status.get("endTime") or 0) > max(mine, default=0)
+    return False

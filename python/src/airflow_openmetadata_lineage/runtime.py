@@ -26,9 +26,11 @@ def build_reporter(get: Optional[OptionGetter] = None) -> Reporter:
     from .client import OpenMetadataClient
     from .config import load_config
     from .reporter import Reporter
+    from .spool import Spool
 
     config = load_config(get)
-    return Reporter(config, OpenMetadataClient(config, auth.create_provider(config)))
+    spool = Spool(config.spool_dir, config.spool_max_bytes, config.spool_max_age)
+    return Reporter(config, OpenMetadataClient(config, auth.create_provider(config)), spool=spool)
 
 
 def get_reporter() -> Optional[Reporter]:

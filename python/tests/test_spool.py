@@ -1,0 +1,350 @@
+"""spool.py with the reporter against the loopback stub: keep, replay oldest first, caps, Retry-After,
+concurrent replayers, and never failing or blocking a report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import socket
+import stat
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+from airflow_openmetadata_lineage import runtime
+from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
+from airflow_openmetadata_lineage.client import OpenMetadataClient, TransientError, retry_after_seconds
+from airflow_openmetadata_lineage.config import ConfigError, LineageConfig, load_config, mapping_getter
+from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
+from airflow_openmetadata_lineage.reporter import Reporter
+from airflow_openmetadata_lineage.spool import CLAIMED, Spool
+from omstub import OMStub
+
+T0 = 1_700_000_000_000
+DAG = DagInfo("etl", (TaskInfo("extract", "PythonOperator", ("load",)), TaskInfo("load", "PythonOperator")))
+SRC, DST = "db.d.s.src", "db.d.s.dst"
+
+
+def report(
+    task: str = "extract", ts: int = T0, state: str = "success", end: int = 1, dag: DagInfo = DAG
+) -> TaskReport:
+    run = RunInfo("etl", f"run_{ts}", ts, "running", (TaskRunInfo(task, state, ts, ts + end),), False)
+    return TaskReport(dag, run, task, (SRC,), (DST,))
+
+
+def closed_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/api"
+
+
+def reporter(
+    url: str, spool_dir: Path, max_bytes: int = 1 << 20, max_age: float = 3600.0, **kw: Any
+) -> Reporter:
+    """A Reporter with a spool, as a fresh task process on one worker builds it."""
+    config = LineageConfig(
+        service_name="MWAA",
+        endpoint=url,
+        auth_provider_type="no-auth",
+        options={},
+        spool_dir=str(spool_dir),
+        timeout=kw.pop("timeout", 2.0),
+        time_budget=kw.pop("time_budget", 5.0),
+    )
+    spool = Spool(str(spool_dir), max_bytes, max_age)
+    return Reporter(config, OpenMetadataClient(config, NoAuthProvider(config)), spool=spool)
+
+
+@pytest.fixture
+def seeded(stub: OMStub) -> OMStub:
+    stub.seed_tables(SRC, DST)
+    return stub
+
+
+def statuses(stub: OMStub) -> dict[int, dict[str, str]]:
+    rows = stub.statuses.get("MWAA.etl", {})
+    return {ts: {s["name"]: s["executionStatus"] for s in body["taskStatus"]} for ts, body in rows.items()}
+
+
+def test_undelivered_reports_are_kept_then_replayed_oldest_first(seeded: OMStub, tmp_path: Path) -> None:
+    down = reporter(closed_url(), tmp_path)
+    for i in range(3):
+        result = down.report(report(ts=T0 + i))
+        assert result.error and "cannot connect" in result.error
+    spool = down.spool
+    assert spool is not None and len(spool.entries()) == 3
+    for path in spool.entries():
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+    up = reporter(seeded.url, tmp_path)
+    assert up.report(report("load", ts=T0 + 9)).error is None
+
+    assert spool.entries() == []
+    assert statuses(seeded) == {
+        T0: {"extract": "Successful"},
+        T0 + 1: {"extract": "Successful"},
+        T0 + 2: {"extract": "Successful"},
+        T0 + 9: {"load": "Successful"},
+    }
+    status_puts = [p for m, p, _, _ in seeded.requests if m == "PUT" and p.endswith("/status")]
+    assert len(status_puts) == 4
+    # the current report first, then the kept ones oldest first
+    order = [b["timestamp"] for m, p, b, _ in seeded.requests if m == "PUT" and p.endswith("/status")]
+    assert order == [T0 + 9, T0, T0 + 1, T0 + 2]
+    assert len(seeded.edges) == 1
+
+
+def test_replay_stops_at_first_failure_and_keeps_the_rest_in_order(seeded: OMStub, tmp_path: Path) -> None:
+    down = reporter(closed_url(), tmp_path)
+    for i in range(3):
+        down.report(report(ts=T0 + i))
+    names = [Path(p).name for p in down.spool.entries()]  # type: ignore[union-attr]
+    up = reporter(seeded.url, tmp_path)
+    stats = up.spool.replay(_FailingReporter(up, fail_after=1), time.monotonic() + 5)  # type: ignore[union-attr,arg-type]
+    assert (stats.delivered, stats.kept, stats.dropped) == (1, 1, 0)
+    assert [Path(p).name for p in up.spool.entries()] == names[1:]  # type: ignore[union-attr]
+    assert not [n for n in os.listdir(tmp_path / "spool") if n.endswith(CLAIMED)]
+    assert set(statuses(seeded)) == {T0}
+
+
+def test_no_replay_when_the_current_report_fails(seeded: OMStub, tmp_path: Path) -> None:
+    down = reporter(closed_url(), tmp_path)
+    down.report(report(ts=T0))
+    up = reporter(seeded.url, tmp_path)
+    seeded.fail_next["/v1/services"] = [503]
+    assert up.report(report("load", ts=T0 + 1)).error is not None
+    assert len(up.spool.entries()) == 2  # type: ignore[union-attr]
+    assert statuses(seeded) == {}
+
+
+class _FailingReporter:
+    """A reporter whose replays meet a transient error after `fail_after` successes."""
+
+    def __init__(self, real: Reporter, fail_after: int) -> None:
+        self.real, self.left = real, fail_after
+
+    def report(self, rep: TaskReport, deadline: Optional[float] = None, replay: bool = False) -> Any:
+        from airflow_openmetadata_lineage.reporter import ReportResult
+
+        if self.left <= 0:
+            err = TransientError("HTTP 503", 503)
+            return ReportResult(error=str(err), failure=err)
+        self.left -= 1
+        return self.real.report(rep, deadline, replay=replay)
+
+
+def test_size_cap_drops_the_oldest_with_a_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    spool = Spool(str(tmp_path), max_bytes=3000, max_age=3600)
+    for i in range(20):
+        assert spool.store(report(ts=T0 + i), TransientError("down")) in (True, False)
+    count, total = spool.size()
+    assert total <= 3000 and 0 < count < 20
+    kept = [json.loads(Path(p).read_text())["report"]["run"]["logical_date_ms"] for p in spool.entries()]
+    assert kept == list(range(T0 + 20 - count, T0 + 20)), "the newest are kept, oldest first"
+    assert "dropped the" in caplog.text and "oldest" in caplog.text
+
+
+def test_age_cap_drops_expired_entries(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=60)
+    spool.store(report(ts=T0), TransientError("down"))
+    old = spool.entries()[0]
+    # an entry created two minutes ago (the name carries its creation time)
+    aged = Path(old).with_name(f"{time.time_ns() - 120 * 10**9:019d}-1-aaaa.json")
+    os.rename(old, aged)
+    spool.store(report(ts=T0 + 1), TransientError("down"))
+    assert [json.loads(Path(p).read_text())["report"]["run"]["logical_date_ms"] for p in spool.entries()] == [
+        T0 + 1
+    ]
+    assert "older than spool_max_age" in caplog.text
+
+
+def test_a_report_larger_than_the_cap_is_dropped_not_stored(tmp_path: Path) -> None:
+    spool = Spool(str(tmp_path), max_bytes=100, max_age=60)
+    assert spool.store(report(), TransientError("down")) is False
+    assert spool.entries() == []
+
+
+def test_retry_after_holds_reports_and_replay_without_requests(seeded: OMStub, tmp_path: Path) -> None:
+    rep = reporter(seeded.url, tmp_path)
+    rep.spool.store(report(ts=T0), TransientError("HTTP 429", 429, retry_after=30))  # type: ignore[union-attr]
+    seeded.requests.clear()
+
+    held = rep.report(report("load", ts=T0 + 1))
+    assert held.error and "Retry-After" in held.error
+    assert seeded.requests == [], "no request while the server's Retry-After runs"
+    assert len(rep.spool.entries()) == 2  # type: ignore[union-attr]
+    assert rep.spool.replay(rep, time.monotonic() + 5).delivered == 0  # type: ignore[union-attr]
+
+    # once the hold is over, the next report delivers and replays both
+    Path(tmp_path, "spool", "backoff").write_text(f"{time.time() - 1:.3f}")
+    assert rep.report(report("load", ts=T0 + 2)).error is None
+    assert rep.spool.entries() == []  # type: ignore[union-attr]
+    assert set(statuses(seeded)) == {T0, T0 + 1, T0 + 2}
+
+
+def test_retry_after_is_capped(tmp_path: Path) -> None:
+    spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=60)
+    spool.store(report(), TransientError("HTTP 429", 429, retry_after=10**9))
+    assert spool.backoff_until() - time.time() <= 900
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("30", 30.0), (" 0 ", 0.0), (None, None), ("soon", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+)
+def test_retry_after_header_forms(header: Optional[str], expected: Optional[float]) -> None:
+    assert retry_after_seconds(header) == expected
+
+
+def test_retry_after_http_date_in_the_future() -> None:
+    from email.utils import formatdate
+
+    seconds = retry_after_seconds(formatdate(time.time() + 120, usegmt=True))
+    assert seconds is not None and 110 < seconds <= 121
+
+
+def test_replay_of_an_older_try_does_not_overwrite_a_newer_status(seeded: OMStub, tmp_path: Path) -> None:
+    down = reporter(closed_url(), tmp_path)
+    down.report(report("extract", ts=T0, state="failed", end=1))  # try 1 failed, undelivered
+    up = reporter(seeded.url, tmp_path)
+    # try 2 succeeded later and is delivered first; the replay of try 1 must not turn it back to Failed
+    newer = report("extract", ts=T0, state="success", end=500)
+    newer = TaskReport(newer.dag, newer.run, "extract", (SRC,), (DST,), try_number=2)
+    assert up.report(newer).error is None
+    assert up.spool.entries() == []  # type: ignore[union-attr]
+    assert statuses(seeded)[T0] == {"extract": "Successful"}
+
+
+def test_replay_never_writes_an_older_dag_structure_back(seeded: OMStub, tmp_path: Path) -> None:
+    down = reporter(closed_url(), tmp_path)
+    down.report(report("extract", ts=T0))  # kept with the old two-task DAG
+    newer_dag = DagInfo("etl", (*DAG.tasks, TaskInfo("publish", "BashOperator")))
+    up = reporter(seeded.url, tmp_path)
+    assert up.report(report("publish", ts=T0 + 1, dag=newer_dag)).error is None
+    pipeline_puts = [b for m, p, b, _ in seeded.requests if m == "PUT" and p == "/v1/pipelines"]
+    assert len(pipeline_puts) == 1
+    assert {t["name"] for t in seeded.pipelines["MWAA.etl"]["tasks"]} == {"extract", "load", "publish"}
+    assert statuses(seeded)[T0] == {"extract": "Successful"}
+
+
+def test_rejected_replays_are_dropped_and_unreadable_entries_too(
+    seeded: OMStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spool_dir = tmp_path / "spool"
+    down = reporter(closed_url(), tmp_path)
+    down.report(report(ts=T0))
+    (spool_dir / f"{time.time_ns():019d}-1-bad.json").write_text("{not json")
+    up = reporter(seeded.url, tmp_path)
+    up.report(report("load", ts=T0 + 1))  # warm caches
+    down.report(report(ts=T0 + 2))
+    seeded.fail_next["/v1/lineage"] = [400]
+    caplog.clear()
+    stats = up.spool.replay(up, time.monotonic() + 5)  # type: ignore[union-attr]
+    assert up.spool.entries() == []  # type: ignore[union-attr]
+    assert stats.delivered >= 1 or stats.dropped >= 1
+
+
+def test_replay_respects_the_deadline(seeded: OMStub, tmp_path: Path) -> None:
+    down = reporter(closed_url(), tmp_path)
+    for i in range(3):
+        down.report(report(ts=T0 + i))
+    up = reporter(seeded.url, tmp_path)
+    seeded.requests.clear()
+    stats = up.spool.replay(up, time.monotonic() + 0.1)  # type: ignore[union-attr]
+    assert stats.delivered == 0 and seeded.requests == []
+    assert len(up.spool.entries()) == 3  # type: ignore[union-attr]
+
+
+def test_unwritable_spool_never_fails_the_report(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    rep = reporter(closed_url(), blocker)  # spool_dir is a file: every write fails
+    started = time.monotonic()
+    result = rep.report(report())
+    assert result.error is not None and time.monotonic() - started < 2
+    assert "could not keep an undelivered report" in caplog.text
+
+
+def _replay_worker(url: str, spool_dir: str, barrier: Any) -> None:
+    rep = reporter(url, Path(spool_dir))
+    barrier.wait()
+    rep.spool.replay(rep, time.monotonic() + 10)  # type: ignore[union-attr]
+
+
+def test_concurrent_replayers_deliver_each_entry_once(seeded: OMStub, tmp_path: Path) -> None:
+    down = reporter(closed_url(), tmp_path)
+    for i in range(12):
+        down.report(report(ts=T0 + i))
+    up = reporter(seeded.url, tmp_path)
+    up.ensure_service(time.monotonic() + 5)  # warm caches so replays only send status + edges
+    seeded.requests.clear()
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(4)
+    procs = [ctx.Process(target=_replay_worker, args=(seeded.url, str(tmp_path), barrier)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    assert up.spool.entries() == []  # type: ignore[union-attr]
+    status_puts = [b["timestamp"] for m, p, b, _ in seeded.requests if m == "PUT" and p.endswith("/status")]
+    assert sorted(status_puts) == [T0 + i for i in range(12)], "each kept report replayed exactly once"
+
+
+def test_stale_claims_are_given_back(tmp_path: Path) -> None:
+    spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=3600)
+    spool.store(report(), TransientError("down"))
+    path = spool.entries()[0]
+    os.rename(path, path + CLAIMED)  # a replayer that died
+    os.utime(path + CLAIMED, (time.time() - 600, time.time() - 600))
+    spool.trim()
+    assert spool.entries() == [path]
+
+
+def test_spool_holds_no_option_values(tmp_path: Path) -> None:
+    canary = "CANARY-spool-secret-4711"
+    get = mapping_getter(
+        {
+            "airflow_service_name": "MWAA",
+            "openmetadata_api_endpoint": closed_url(),
+            "auth_provider_type": "openmetadata",
+            "jwt_token": canary,
+            "spool_dir": str(tmp_path),
+            "timeout": "1",
+        }
+    )
+    rep = runtime.build_reporter(get)
+    rep.report(report())
+    files = list((tmp_path / "spool").iterdir())
+    assert any(f.name.endswith(".json") for f in files)
+    for f in files:
+        assert canary not in f.read_text(errors="replace")
+
+
+def test_config_spool_caps() -> None:
+    base = {"airflow_service_name": "MWAA", "openmetadata_api_endpoint": "http://om:8585/api"}
+    config = load_config(mapping_getter(base))
+    assert (config.spool_max_bytes, config.spool_max_age) == (10 * 1024 * 1024, 86400.0)
+    config = load_config(mapping_getter({**base, "spool_max_bytes": "2048", "spool_max_age": "600"}))
+    assert (config.spool_max_bytes, config.spool_max_age) == (2048, 600.0)
+    with pytest.raises(ConfigError) as err:
+        load_config(mapping_getter({**base, "spool_max_bytes": "lots"}))
+    assert err.value.key == "spool_max_bytes"
+
+
+def test_runtime_wires_the_spool(tmp_path: Path) -> None:
+    get = mapping_getter(
+        {
+            "airflow_service_name": "MWAA",
+            "openmetadata_api_endpoint": closed_url(),
+            "spool_dir": str(tmp_path),
+        }
+    )
+    rep = runtime.build_reporter(get)
+    assert rep.spool is not None and rep.on_undelivered is not None
+    logging.getLogger("airflow_openmetadata_lineage").setLevel(logging.INFO)
+    rep.report(report())
+    assert len(rep.spool.entries()) == 1
