@@ -138,3 +138,53 @@ def task_report(
         map_index=current.map_index,
         try_number=current.try_number,
     )
+
+
+# -- Airflow 3 task processes (added by the listener work, issue 6) ------------------------------------------
+# A RuntimeTaskInstance has no metadata-DB access: the run comes from the context the API server sent with
+# the task, sibling states from the task SDK's execution API (one call). Siblings carry no times: the
+# reporter merges them with the status OpenMetadata holds (report.run.complete=False), which keeps the
+# times already stored.
+
+
+def runtime_dag_run(ti: Any) -> Any:
+    """The DagRun (task SDK model) a RuntimeTaskInstance belongs to, or None."""
+    from_server = getattr(ti, "_ti_context_from_server", None)
+    dag_run = getattr(from_server, "dag_run", None)
+    if dag_run is None and hasattr(ti, "get_template_context"):
+        dag_run = ti.get_template_context().get("dag_run")
+    return dag_run
+
+
+class _SiblingState:
+    """What task_run_info() reads from a sibling whose only known attribute is its state."""
+
+    start_date = None
+    end_date = None
+    try_number = 1
+
+    def __init__(self, task_id: str, state: Optional[str], map_index: int) -> None:
+        self.task_id, self.state, self.map_index = task_id, state, map_index
+
+
+def parse_task_states(states: Any, task_ids: set[str]) -> list[Any]:
+    """The execution API's `{task_id | f"{task_id}_{map_index}": state}` for one run -> sibling objects."""
+    siblings: list[Any] = []
+    for key, state in (states or {}).items():
+        task_id, map_index = str(key), -1
+        if task_id not in task_ids:
+            base, _, suffix = task_id.rpartition("_")
+            if base not in task_ids or not suffix.isdigit():
+                continue
+            task_id, map_index = base, int(suffix)
+        siblings.append(_SiblingState(task_id, None if state is None else str(state), map_index))
+    return siblings
+
+
+def runtime_siblings(ti: Any, dag: Any) -> Optional[list[Any]]:
+    """Every task instance of the run with its state, through the task SDK (None when unavailable)."""
+    get_states = getattr(ti, "get_task_states", None)
+    if get_states is None:
+        return None
+    answer = get_states(dag_id=ti.dag_id, run_ids=[ti.run_id])
+    return parse_task_states((answer or {}).get(ti.run_id), {t.task_id for t in dag.tasks})

@@ -1,0 +1,150 @@
+"""Airflow listener: reports every finished task instance (success and failure) on Airflow 2 and 3.
+
+Registered by plugin.py. Thin on purpose: Airflow objects -> plain data (adapter.py) -> the shared reporter.
+
+- Airflow 2: runs in the task process after the task instance is saved, i.e. after the lineage backend's
+  post_execute report; the reporter's per-try mark keeps it to one report per try. Failed tasks (which the
+  backend never sees) are reported here. Hooks receive `session`.
+- Airflow 3: `[lineage] backend` is gone; this is the only path. Hooks receive a RuntimeTaskInstance without
+  metadata-DB access and no `session` (pluggy rejects an impl that names an argument its spec lacks, hence one
+  listener class per major version).
+
+Import is cheap (no requests) and never raises; every hook catches everything: a listener must not fail, or
+hang, a task.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from typing import Any, Callable, Optional
+
+log = logging.getLogger("airflow_openmetadata_lineage")
+
+try:
+    from airflow.listeners import hookimpl
+except Exception:  # keep the module importable without Airflow (unit tests, self-check)
+
+    def hookimpl(func: Callable[..., Any]) -> Callable[..., Any]:  # type: ignore[no-redef]
+        return func
+
+
+def airflow_version() -> tuple[int, int]:
+    try:
+        from airflow import __version__
+
+        major, minor = (
+            int("".join(c for c in part if c.isdigit()) or 0) for part in __version__.split(".")[:2]
+        )
+        return major, minor
+    except Exception:
+        return 2, 10
+
+
+def _state_value(ti: Any) -> Optional[str]:
+    state = getattr(ti, "state", None)
+    value = getattr(state, "value", state)
+    return str(value) if value else None
+
+
+def failed_state(ti: Any) -> str:
+    """`up_for_retry` (reported as Pending: the run goes on) or `failed`."""
+    return "up_for_retry" if _state_value(ti) == "up_for_retry" else "failed"
+
+
+def _legacy_try_number(ti: Any) -> Optional[int]:
+    """Airflow < 2.10 shows `try_number + 1` once a task instance left RUNNING; the backend (in post_execute)
+    saw the stored value, so the listener uses it too and both claim the same per-try mark."""
+    if airflow_version() >= (2, 10):
+        return None
+    raw = getattr(ti, "_try_number", None)
+    return raw if isinstance(raw, int) and raw > 0 else None
+
+
+def _run_and_siblings(ti: Any, dag: Any, session: Any) -> tuple[Any, Optional[list[Any]], bool]:
+    """(dag_run, sibling task instances or None, complete?) for either kind of task instance."""
+    from . import adapter
+
+    if hasattr(ti, "_ti_context_from_server"):  # Airflow 3 RuntimeTaskInstance: no DB, ask the task SDK
+        try:
+            siblings = adapter.runtime_siblings(ti, dag)
+        except Exception as exc:
+            log.debug("OpenMetadata lineage: sibling task states unavailable (%s)", type(exc).__name__)
+            siblings = None
+        return adapter.runtime_dag_run(ti), siblings, False
+    dag_run = ti.get_dagrun(session=session) if session is not None else ti.get_dagrun()
+    try:
+        kwargs = {"session": session} if session is not None else {}
+        return dag_run, list(dag_run.get_task_instances(**kwargs)), True
+    except Exception:  # no DB access: the reporter merges with the server's copy instead
+        return dag_run, None, False
+
+
+def _report(ti: Any, state: str, session: Any) -> None:
+    started = time.monotonic()
+    from . import runtime
+
+    reporter = runtime.get_reporter()
+    if reporter is None:
+        return  # configuration error: logged once by runtime
+    task = getattr(ti, "task", None)
+    dag = getattr(task, "dag", None)
+    if task is None or dag is None:  # a state set outside a task process (UI, API, scheduler)
+        log.debug("OpenMetadata lineage: %s has no task object; nothing sent", getattr(ti, "task_id", "?"))
+        return
+    from .adapter import task_report
+
+    dag_run, siblings, complete = _run_and_siblings(ti, dag, session)
+    if dag_run is None:
+        log.warning("OpenMetadata lineage: %s.%s has no DAG run; nothing sent", dag.dag_id, task.task_id)
+        return
+    report = task_report(task, dag, dag_run, ti, task.inlets, task.outlets, state=state, siblings=siblings)
+    if state != "success":  # an edge says data moved; a failed try may have moved nothing
+        report = replace(report, inlets=(), outlets=())
+    if not complete:  # sibling states without times, or none: merge with what OpenMetadata holds
+        report = replace(report, run=replace(report.run, complete=False))
+    legacy_try = _legacy_try_number(ti)
+    if legacy_try is not None:
+        report = replace(report, try_number=legacy_try)
+    reporter.report(report, deadline=started + reporter.config.time_budget)
+
+
+def report_task_instance(ti: Any, state: str, session: Any = None) -> None:
+    """Report one finished task instance; never raises."""
+    try:
+        _report(ti, state, session)
+    except Exception as exc:  # never fail the task; never quote the exception (it could carry a value)
+        log.warning("OpenMetadata lineage: report skipped after an unexpected %s", type(exc).__name__)
+        log.debug("OpenMetadata lineage: details", exc_info=True)
+
+
+class Airflow2Listener:
+    """Hook signatures of airflow/listeners/spec/taskinstance.py in 2.x (with `session`)."""
+
+    @hookimpl
+    def on_task_instance_success(self, previous_state: Any, task_instance: Any, session: Any) -> None:
+        report_task_instance(task_instance, "success", session)
+
+    @hookimpl
+    def on_task_instance_failed(
+        self, previous_state: Any, task_instance: Any, error: Any, session: Any
+    ) -> None:
+        report_task_instance(task_instance, failed_state(task_instance), session)
+
+
+class Airflow3Listener:
+    """Hook signatures of airflow/listeners/spec/taskinstance.py in 3.x (no `session`)."""
+
+    @hookimpl
+    def on_task_instance_success(self, previous_state: Any, task_instance: Any) -> None:
+        report_task_instance(task_instance, "success")
+
+    @hookimpl
+    def on_task_instance_failed(self, previous_state: Any, task_instance: Any, error: Any) -> None:
+        report_task_instance(task_instance, failed_state(task_instance))
+
+
+def get_listener() -> object:
+    """The listener object for the running Airflow's hook signatures."""
+    return Airflow3Listener() if airflow_version()[0] >= 3 else Airflow2Listener()
