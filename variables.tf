@@ -497,7 +497,10 @@ variable "openmetadata" {
     error_message = "${join(", ", [for k in nonsensitive([
       for k in lookup(local.lineage_providers, var.openmetadata.auth_provider_type, { required = [] }).required : k
       if(k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
-    ]) : "openmetadata.${k}"])} is required when auth_provider_type = \"${nonsensitive(var.openmetadata.auth_provider_type)}\"."
+      ]) : "openmetadata.${k}"])} ${length(nonsensitive([
+      for k in lookup(local.lineage_providers, var.openmetadata.auth_provider_type, { required = [] }).required : k
+      if(k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
+    ])) == 1 ? "is" : "are"} required when auth_provider_type = \"${nonsensitive(var.openmetadata.auth_provider_type)}\"."
   }
   validation {
     condition = length(nonsensitive([

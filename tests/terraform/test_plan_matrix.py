@@ -1,9 +1,10 @@
 """Plan matrix: each auth provider -> the exact lineage.* options in the planned aws_mwaa_environment.
 
-One root calls the module once per row, so a single real `terraform plan` (AWS provider against moto) and one
-`terraform show -json` cover the whole matrix. Also checked per row: the generated requirements.txt (wheel path and
-the extras the provider needs), object versions wired into the environment, the Secrets Manager payload, and that
-no secret value appears in any planned S3 object, in lineage_configuration, in the IAM policy or in the plan text.
+One root calls the module once per row, so a single real `terraform plan` (AWS provider against moto) and
+one `terraform show -json` cover the whole matrix. Also checked per row: the generated requirements.txt (wheel
+path and the extras the provider needs), object versions wired into the environment, the Secrets Manager
+payload, and that no secret value appears in any planned S3 object, in lineage_configuration, in the IAM
+policy or in the plan text.
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ ROWS: dict[str, dict[str, Any]] = {
         "extras": "",
     },
     "jwt": {
-        "om": {"api_endpoint": ENDPOINT, "auth_provider_type": "openmetadata", "jwt_token": "eyJhbGc.secret%jwt.sig"},
+        "om": {
+            "api_endpoint": ENDPOINT,
+            "auth_provider_type": "openmetadata",
+            "jwt_token": "eyJhbGc.secret%jwt.sig",
+        },
         "options": {
             "lineage.auth_provider_type": "openmetadata",
             "lineage.jwt_token": "aws-secretsmanager:openmetadata-lineage/om-jwt#jwt_token",
@@ -132,8 +137,8 @@ ROWS: dict[str, dict[str, Any]] = {
         "secrets": {"secret_key": "oidc-secret%value"},
         "extras": "[aws]",
     },
-    # The seed's exact behaviour (inline_secrets) on Airflow 3: no lineage.backend, multi-line secret as base64:,
-    # every % doubled, user options merged, user requirement lines appended, no aws extra.
+    # The seed's exact behaviour (inline_secrets) on Airflow 3: no lineage.backend, multi-line secret as
+    # base64:, every % doubled, user options merged, user requirement lines appended, no aws extra.
     "inline3": {
         "om": {
             "api_endpoint": "http://om.internal:8585/api?x=100%",
@@ -148,7 +153,10 @@ ROWS: dict[str, dict[str, Any]] = {
             "inline_secrets": True,
             "airflow_version": "3.0.6",
             "airflow_configuration_options": {"core.default_timezone": "utc", "lineage.timeout": "7"},
-            "extra_requirements": ["apache-airflow-providers-snowflake", "-c https://example.com/constraints.txt"],
+            "extra_requirements": [
+                "apache-airflow-providers-snowflake",
+                "-c https://example.com/constraints.txt",
+            ],
         },
         "options": {
             "lineage.auth_provider_type": "okta",
@@ -262,7 +270,9 @@ def test_secrets_absent_from_objects_outputs_policies_and_plan_text(matrix: Plan
     assert objects, "no S3 objects planned"
     exposed = {a: matrix.after(a) for a in objects}
     exposed.update({a: matrix.after(a) for a in matrix.addresses("aws_iam_role_policy")})
-    exposed["outputs"] = {k: matrix.output(k) for k in matrix.data["output_changes"] if "lineage_configuration" in k}
+    exposed["outputs"] = {
+        k: matrix.output(k) for k in matrix.data["output_changes"] if "lineage_configuration" in k
+    }
     haystack = "\n".join(iter_strings(exposed))
     plan_text = matrix.text
     assert "om-okta" in plan_text  # the text is the real plan output

@@ -1,0 +1,238 @@
+# Bad inputs are rejected at plan time, each by the validation of the input it concerns (offline: mock provider).
+# Run from the repository root: terraform test -test-directory=tests/terraform (tests/terraform/test_validation.py).
+
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
+
+variables {
+  name               = "validation"
+  vpc_id             = "vpc-0abc"
+  private_subnet_ids = ["subnet-0a", "subnet-0b"]
+  artifacts          = { build_at_apply = true }
+  openmetadata = {
+    api_endpoint       = "https://om.example.com/api"
+    auth_provider_type = "openmetadata"
+    jwt_token          = "eyJ.jwt.sig"
+  }
+}
+
+run "valid_baseline" {
+  command = plan
+
+  assert {
+    condition     = aws_mwaa_environment.this.airflow_configuration_options["lineage.auth_provider_type"] == "openmetadata"
+    error_message = "baseline plan must set lineage.auth_provider_type"
+  }
+  assert {
+    condition     = aws_mwaa_environment.this.airflow_configuration_options["lineage.jwt_token"] == "aws-secretsmanager:openmetadata-lineage/validation#jwt_token"
+    error_message = "jwt_token must be a Secrets Manager reference"
+  }
+}
+
+run "valid_micro" {
+  command = plan
+  variables {
+    environment_class = "mw1.micro"
+    schedulers        = 1
+    min_workers       = 1
+    max_workers       = 1
+    min_webservers    = 1
+    max_webservers    = 1
+  }
+  assert {
+    condition     = aws_mwaa_environment.this.schedulers == 1
+    error_message = "micro accepts one scheduler"
+  }
+}
+
+run "unknown_auth_provider" {
+  command = plan
+  variables {
+    openmetadata = { api_endpoint = "https://om.example.com/api", auth_provider_type = "ldap" }
+  }
+  expect_failures = [var.openmetadata]
+}
+
+run "okta_missing_keys" {
+  command = plan
+  variables {
+    openmetadata = { api_endpoint = "https://om.example.com/api", auth_provider_type = "okta", client_id = "c" }
+  }
+  expect_failures = [var.openmetadata]
+}
+
+run "azure_missing_scopes" {
+  command = plan
+  variables {
+    openmetadata = {
+      api_endpoint       = "https://om.example.com/api"
+      auth_provider_type = "azure"
+      client_id          = "c"
+      client_secret      = "s"
+      authority          = "https://login.microsoftonline.com/t"
+      scopes             = []
+    }
+  }
+  expect_failures = [var.openmetadata]
+}
+
+run "endpoint_not_http" {
+  command = plan
+  variables {
+    openmetadata = { api_endpoint = "ftp://om.example.com/api" }
+  }
+  expect_failures = [var.openmetadata]
+}
+
+run "newline_in_value" {
+  command = plan
+  variables {
+    openmetadata = { api_endpoint = "https://om.example.com/api", auth_provider_type = "auth0", client_id = "a\nb", secret_key = "s", domain = "d" }
+  }
+  expect_failures = [var.openmetadata]
+}
+
+run "non_ascii_in_value" {
+  command = plan
+  variables {
+    openmetadata = { api_endpoint = "https://om.example.com/api", auth_provider_type = "okta", client_id = "c", org_url = "https://o", private_key = "k", email = "bøt@example.com" }
+  }
+  expect_failures = [var.openmetadata]
+}
+
+run "scope_with_comma" {
+  command = plan
+  variables {
+    openmetadata = { api_endpoint = "https://om.example.com/api", auth_provider_type = "okta", client_id = "c", org_url = "https://o", private_key = "k", email = "e", scopes = ["a,b"] }
+  }
+  expect_failures = [var.openmetadata]
+}
+
+run "empty_secret" {
+  command = plan
+  variables {
+    openmetadata = { api_endpoint = "https://om.example.com/api", auth_provider_type = "openmetadata", jwt_token = "" }
+  }
+  expect_failures = [var.openmetadata]
+}
+
+run "option_key_clash" {
+  command = plan
+  variables {
+    airflow_configuration_options = { "lineage.jwt_token" = "x" }
+  }
+  expect_failures = [var.airflow_configuration_options]
+}
+
+run "option_key_invalid" {
+  command = plan
+  variables {
+    airflow_configuration_options = { "Core.Timezone" = "utc" }
+  }
+  expect_failures = [var.airflow_configuration_options]
+}
+
+run "option_value_newline" {
+  command = plan
+  variables {
+    airflow_configuration_options = { "core.x" = "a\nb" }
+  }
+  expect_failures = [var.airflow_configuration_options]
+}
+
+# Inputs of different variables are combined per run (each listed variable must fail) to keep the suite fast.
+run "counts_out_of_range" {
+  command = plan
+  variables {
+    max_workers    = 30
+    schedulers     = 6
+    max_webservers = 6
+  }
+  expect_failures = [var.max_workers, var.schedulers, var.max_webservers]
+}
+
+# A variable whose own validation fails stops the cross-variable checks that refer to it: separate runs.
+run "min_counts_out_of_range" {
+  command = plan
+  variables {
+    min_workers    = 0
+    min_webservers = 1
+  }
+  expect_failures = [var.min_workers, var.min_webservers]
+}
+
+run "counts_min_above_max" {
+  command = plan
+  variables {
+    min_workers    = 5
+    max_workers    = 2
+    min_webservers = 4
+    max_webservers = 3
+  }
+  expect_failures = [var.max_workers, var.max_webservers]
+}
+
+run "micro_class_rules" {
+  command = plan
+  variables {
+    environment_class = "mw1.micro"
+    schedulers        = 2
+    max_workers       = 2
+    max_webservers    = 2
+  }
+  expect_failures = [var.schedulers, var.max_workers, var.max_webservers]
+}
+
+run "micro_class_min_rules" {
+  command = plan
+  variables {
+    environment_class = "mw1.micro"
+    min_workers       = 2
+    min_webservers    = 2
+  }
+  expect_failures = [var.min_workers, var.min_webservers]
+}
+
+run "environment_inputs" {
+  command = plan
+  variables {
+    name                            = "1-starts-with-digit"
+    airflow_version                 = "1.10.12"
+    environment_class               = "mw1.huge"
+    weekly_maintenance_window_start = "SUN:03:15"
+    logging                         = { task_logs = { log_level = "VERBOSE" } }
+    private_subnet_ids              = ["subnet-0a"]
+    create_bucket                   = false
+    kms_key_arn                     = "alias/mwaa"
+  }
+  expect_failures = [
+    var.name,
+    var.airflow_version,
+    var.environment_class,
+    var.weekly_maintenance_window_start,
+    var.logging,
+    var.private_subnet_ids,
+    var.bucket_name,
+    var.kms_key_arn,
+  ]
+}
+
+run "prebuilt_plugins_zip_missing" {
+  command = plan
+  variables {
+    artifacts = { plugins_zip_path = "/nonexistent/plugins.zip" }
+  }
+  expect_failures = [aws_s3_object.plugins]
+}
