@@ -28,8 +28,8 @@ FULL = Plan(
     import_repeats=7,
     latencies=(0, 20, 100),
     latency_tasks=2,
-    official_only_first={50: 2, 200: 1},
-    time_cap=600.0,
+    official_only_first={50: 1, 200: 1},
+    time_cap=400.0,
     held_cap=300.0,
 )
 SHORT = Plan(

@@ -92,6 +92,9 @@ def measure_dag_sizes(plan: Plan, lab: Lab) -> dict[str, dict[str, list[dict]]]:
                 log(f"{tasks} tasks, {backend.name}, repeat {rep + 1}/{reps}")
                 ctx = lab.fresh(backend, tasks)
                 first = lab.run(ctx, time_cap=plan.time_cap, only_first=only_first)
+                if first.returncode is None:  # stopped at the cap: a steady state would be stopped too
+                    cells.append({"first": as_dict(first), "steady": None, "only_first": only_first})
+                    break
                 steady = lab.run(ctx, time_cap=plan.time_cap, only_first=only_first)
                 cells.append({"first": as_dict(first), "steady": as_dict(steady), "only_first": only_first})
     return results
