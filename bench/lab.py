@@ -43,6 +43,7 @@ class RunOutcome:
     import_seconds: float | None = None
     import_modules: int | None = None
     rss_added: int | None = None  # RSS after the last report minus RSS before the backend import
+    edges: int = 0  # lineage edges OpenMetadata holds after the run (the DAG really has 4 per task)
     log: str = ""
 
     @property
@@ -132,7 +133,9 @@ class Lab:
         finally:
             self.om.clear_faults()
         logged = self.om.requests()
-        return _outcome(result, record, logged)
+        outcome = _outcome(result, record, logged)
+        outcome.edges = len(self.om.state()["edges"])
+        return outcome
 
 
 def _outcome(result: airflow_run.RunResult, record: Path, logged: list[dict[str, Any]]) -> RunOutcome:

@@ -155,6 +155,7 @@ def as_dict(out: RunOutcome) -> dict:
         "reported": out.reported,
         "skipped": out.skipped,
         "requests": out.requests,
+        "edges": out.edges,
         "non_2xx": out.non_2xx(),
         "task_requests": [t.requests for t in out.tasks],
         "task_seconds": [t.seconds for t in out.tasks],
