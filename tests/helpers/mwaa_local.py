@@ -67,8 +67,10 @@ class LocalEnvironment:
     requirements: str
     timings: dict[str, float] = field(default_factory=dict)
 
-    def run(self, dag_id: str, timeout: float = 300) -> DagRunResult:
-        return run_dag(dag_id, venv=VENV_NAME, home=self.home, env=self.env, timeout=timeout)
+    def run(self, dag_id: str, logical_date: str | None = None, timeout: float = 300) -> DagRunResult:
+        return run_dag(
+            dag_id, venv=VENV_NAME, home=self.home, env=self.env, logical_date=logical_date, timeout=timeout
+        )
 
 
 def _download(s3: Any, bucket: str, key: str, version: str | None) -> bytes:

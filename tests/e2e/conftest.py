@@ -1,0 +1,64 @@
+"""Fixtures of the end-to-end tests: a loopback AWS (moto + MWAA emulator), a network, built artifacts.
+
+The OpenMetadata emulator comes from tests/conftest.py (`om`). Prerequisites (terraform, the provider mirror,
+moto, uv) fail the tests with a clear message: never a skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.deploy import Deployment, build_artifacts
+from tests.emulators.identity import IdentityServers, start_identity_servers
+from tests.helpers.local_aws import LocalAws
+from tests.terraform.harness import HarnessError, provider_mirror, require_terraform
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[LocalAws]:
+    try:
+        require_terraform()
+        provider_mirror()
+        aws = LocalAws().start()
+    except HarnessError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield aws
+    aws.stop()
+
+
+@pytest.fixture(scope="session")
+def network(local_aws: LocalAws) -> dict[str, Any]:
+    """An existing VPC with two subnets in two AZs (what examples/basic expects the caller to bring)."""
+    ec2 = local_aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.60.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    return {"vpc_id": vpc, "subnet_ids": subnets}
+
+
+@pytest.fixture(scope="session")
+def plugins_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_artifacts(tmp_path_factory.mktemp("e2e-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def identity(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityServers]:
+    servers = start_identity_servers(tmp_path_factory.mktemp("identity"))
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture(scope="session")
+def deployment(
+    local_aws: LocalAws, network: dict[str, Any], plugins_zip: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Deployment:
+    """The e2e root staged and initialised once; each test applies and destroys it."""
+    return Deployment(local_aws, tmp_path_factory.mktemp("e2e-root"), network, plugins_zip)

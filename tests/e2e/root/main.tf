@@ -1,0 +1,84 @@
+# The end-to-end (and `make demo`) root: the module in an existing VPC, with a DAG folder and prebuilt
+# artifacts. Tests add aws_override.tf (moto + the MWAA emulator) next to this file after staging it.
+
+terraform {
+  required_version = ">= 1.9"
+  required_providers {
+    aws = {
+      source = "hashicorp/aws"
+    }
+  }
+}
+
+provider "aws" {
+  region = "us-east-1"
+}
+
+variable "name" {
+  type = string
+}
+
+variable "vpc_id" {
+  type = string
+}
+
+variable "private_subnet_ids" {
+  type = list(string)
+}
+
+variable "openmetadata" {
+  type      = any
+  sensitive = true
+}
+
+variable "airflow_configuration_options" {
+  type    = map(string)
+  default = {}
+}
+
+variable "plugins_zip_path" {
+  type = string
+}
+
+variable "dags_dir" {
+  type = string
+}
+
+module "mwaa" {
+  source = "../../.."
+
+  name                           = var.name
+  vpc_id                         = var.vpc_id
+  private_subnet_ids             = var.private_subnet_ids
+  openmetadata                   = var.openmetadata
+  airflow_configuration_options  = var.airflow_configuration_options
+  dags_dir                       = var.dags_dir
+  artifacts                      = { plugins_zip_path = var.plugins_zip_path }
+  bucket_force_destroy           = true
+  secret_recovery_window_in_days = 0
+  timeouts                       = { create = "5m", update = "5m", delete = "5m" }
+}
+
+output "environment_name" {
+  value = module.mwaa.environment_name
+}
+
+output "source_bucket_name" {
+  value = module.mwaa.source_bucket_name
+}
+
+output "lineage_configuration" {
+  value = module.mwaa.lineage_configuration
+}
+
+output "lineage_secret_arn" {
+  value = module.mwaa.lineage_secret_arn
+}
+
+output "requirements_txt" {
+  value = module.mwaa.requirements_txt
+}
+
+output "plugins_s3_object_version" {
+  value = module.mwaa.plugins_s3_object_version
+}
