@@ -1,6 +1,8 @@
 """One DAG for both Airflow majors (2.x Dataset / 3.x Asset): the parity test's subject.
 
-extract >> transform >> load >> notify; each task's edges are its own inlets x outlets.
+extract >> transform >> load >> notify >> boom >> after; each task's edges are its own inlets x outlets.
+`boom` fails on purpose (its edge must not be drawn), so `after` never runs and the run fails. The failing
+task comes last so that both majors report the same states in the same order.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ except ImportError:  # Airflow 2
 
 def _work() -> str:
     return "ok"
+
+
+def _boom() -> None:
+    raise RuntimeError("boom: this task fails on purpose")
 
 
 with DAG(
@@ -54,4 +60,12 @@ with DAG(
         outlets=[{"tables": ["snowflake.dw.public.orders_fact"]}],
     )
     notify = BashOperator(task_id="notify", bash_command="echo done")
-    extract >> transform >> load >> notify
+    boom = PythonOperator(
+        task_id="boom",
+        python_callable=_boom,
+        retries=0,
+        inlets=[{"tables": ["mysql.shop.public.orders"]}],
+        outlets=[{"tables": ["mysql.shop.analytics.never_written"]}],
+    )
+    after = PythonOperator(task_id="after", python_callable=_work)
+    extract >> transform >> load >> notify >> boom >> after

@@ -1,0 +1,108 @@
+"""Issue 6: the listener plugin reports the same entities, statuses and edges on Airflow 3.0.6 as backend +
+listener do on 2.10.5; a failing task gets a Failed status on both; on 2.x the two paths write once."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from tests.airflow.conftest import BASE_URL, LOGICAL_TS, SERVICE
+from tests.airflow3.conftest import PARITY_DAG, Recorded
+
+PIPELINE = f"{SERVICE}.{PARITY_DAG}"
+RAN = ("extract", "transform", "load", "notify", "boom")  # `after` never runs: boom fails
+EXPECTED_EDGES = {
+    ("mysql.shop.public.orders", "mysql.shop.staging.orders_raw", PIPELINE),
+    ("mysql.shop.public.customers", "mysql.shop.staging.orders_raw", PIPELINE),
+    ("mysql.shop.staging.orders_raw", "mysql.shop.analytics.orders_daily", PIPELINE),
+    ("mysql.shop.staging.orders_raw", 'mysql.shop.analytics."orders.v2"', PIPELINE),
+    ("mysql.shop.analytics.orders_daily", "snowflake.dw.public.orders_fact", PIPELINE),
+}
+# Differ between two runs by nature (ids, clocks) or by Airflow major on purpose (UI URLs, hence the hash).
+VOLATILE = {"id", "href", "updatedAt", "startTime", "endTime", "sourceUrl", "logLink", "sourceHash"}
+
+
+def normalise(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: normalise(v) for k, v in sorted(value.items()) if k not in VOLATILE}
+    if isinstance(value, list):
+        items = [normalise(v) for v in value]
+        return sorted(items, key=repr)
+    return value
+
+
+def edges(rec: Recorded) -> set[tuple[str, str, str]]:
+    return {(e["from"], e["to"], e["pipeline"]) for e in rec.state["edges"]}
+
+
+def writes(rec: Recorded) -> Counter[str]:
+    """PUTs by endpoint kind: service, pipeline, status, lineage."""
+    kinds: Counter[str] = Counter()
+    for r in rec.requests:
+        if r["method"] == "PUT":
+            path = r["path"]
+            kinds["status" if path.endswith("/status") else path.rsplit("/", 1)[-1]] += 1
+    return kinds
+
+
+def test_runs_end_as_the_dag_says(parity_runs: dict[str, Recorded]) -> None:
+    for venv, rec in parity_runs.items():
+        expected = {**dict.fromkeys(RAN, "success"), "boom": "failed", "after": "upstream_failed"}
+        assert rec.run.states == expected, f"{venv}:\n{rec.run.output[-4000:]}"
+        bad = [(r["method"], r["path"], r["status"]) for r in rec.requests if (r["status"] or 999) >= 400]
+        assert not bad, f"{venv}: requests rejected: {bad}"
+        assert "boom: this task fails on purpose" in rec.run.output
+
+
+def test_same_entities_and_edges_on_airflow_2_and_3(parity_runs: dict[str, Recorded]) -> None:
+    two, three = parity_runs["airflow2"], parity_runs["airflow3"]
+    assert edges(two) == EXPECTED_EDGES  # boom failed: its edge (orders -> never_written) is not drawn
+    assert edges(three) == EXPECTED_EDGES
+    for part in ("services", "pipelines", "statuses", "edges"):
+        assert normalise(three.state[part]) == normalise(two.state[part]), part
+    [pipeline] = three.state["pipelines"]
+    assert pipeline["fullyQualifiedName"] == PIPELINE
+    assert pipeline["version"] == 0.1, "the pipeline was re-sent although the DAG did not change"
+    tasks = {t["name"]: (t["taskType"], t["downstreamTasks"]) for t in pipeline["tasks"]}
+    assert tasks == {
+        "extract": ("PythonOperator", ["transform"]),
+        "transform": ("PythonOperator", ["load"]),
+        "load": ("PythonOperator", ["notify"]),
+        "notify": ("BashOperator", ["boom"]),
+        "boom": ("PythonOperator", ["after"]),
+        "after": ("PythonOperator", []),
+    }
+    # the only intended difference: links into each major's UI
+    assert two.state["pipelines"][0]["sourceUrl"] == f"{BASE_URL}/dags/{PARITY_DAG}/grid"
+    assert pipeline["sourceUrl"] == f"{BASE_URL}/dags/{PARITY_DAG}"
+
+
+def test_failed_task_has_failed_status_on_both(parity_runs: dict[str, Recorded]) -> None:
+    for venv, rec in parity_runs.items():
+        [status] = rec.state["statuses"][PIPELINE]
+        assert status["timestamp"] == LOGICAL_TS
+        by_task = {s["name"]: s["executionStatus"] for s in status["taskStatus"]}
+        assert by_task == {**dict.fromkeys(RAN, "Successful"), "boom": "Failed", "after": "Pending"}, venv
+        assert status["executionStatus"] == "Failed", venv
+        [boom] = [s for s in status["taskStatus"] if s["name"] == "boom"]
+        assert "endTime" in boom and "boom" in boom["logLink"], (venv, boom)
+
+
+def test_one_write_per_task_try_with_backend_and_listener_on_2x(parity_runs: dict[str, Recorded]) -> None:
+    """2.x ran with `[lineage] backend` set and the plugin loaded: every status and edge is written once."""
+    for venv, rec in parity_runs.items():
+        assert writes(rec) == Counter(
+            {"pipelineServices": 1, "pipelines": 1, "status": len(RAN), "lineage": len(EXPECTED_EDGES)}
+        ), (venv, writes(rec))
+        reported = re.findall(r"OpenMetadata lineage: om_parity\.(\w+) reported", rec.run.output)
+        assert sorted(reported) == sorted(RAN), (venv, reported)
+    # Both paths were live on 2.x: the backend reported `extract` before Airflow marked it SUCCESS
+    # (post_execute) and the listener, which runs after that, found the try already reported; `boom` (a
+    # failure, which the backend never sees) was reported by the listener.
+    output = parity_runs["airflow2"].run.output
+    backend_report = output.index("OpenMetadata lineage: om_parity.extract reported")
+    marked = output.index("Marking task as SUCCESS. dag_id=om_parity, task_id=extract")
+    assert backend_report < marked
+    assert "OpenMetadata lineage: om_parity.boom reported" in output
+    assert "Marking task as FAILED. dag_id=om_parity, task_id=boom" in output
