@@ -97,16 +97,15 @@ def test_token_endpoint_down_task_still_succeeds(idp: IdentityServers, om_sso: O
     assert_no_secrets(result.output, idp, "auth0")
 
 
-@pytest.mark.parametrize("provider", ["auth0", "okta"])
+@pytest.mark.parametrize("provider", ["auth0", "google", "okta"])
 def test_self_check_reads_the_seed_form_from_airflow_cfg(
     provider: str, idp: IdentityServers, om_sso: OpenMetadataEmulator, tmp_path: Path
 ) -> None:
     """The same `%%`-doubled / base64: values from airflow.cfg instead of env vars (Airflow interpolates)."""
     env = sso_env(idp, provider, om_sso)
     lines = ["[lineage]"] + [f"{k[len('AIRFLOW__LINEAGE__') :].lower()} = {v}" for k, v in env.items()]
-    assert ("%%" in "".join(lines)) == (
-        provider == "auth0"
-    )  # auth0's secret has a `%`; okta's key is base64:
+    # auth0's secret and google's key file hold a `%`; okta's key travels as base64:
+    assert ("%%" in "".join(lines)) == (provider != "okta")
     (tmp_path / "airflow.cfg").write_text("\n".join(lines) + "\n")
     proc = run_check({}, tmp_path)
     out = proc.stdout + proc.stderr

@@ -38,7 +38,7 @@ def test_token_accepted_by_openmetadata(
     assert api_status(om_sso, "")[0] == 401
 
 
-@pytest.mark.parametrize("provider", ["okta", "google"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_expired_foreign_and_untrusted_tokens_refused(
     provider: str, idp: IdentityServers, om_sso: OpenMetadataEmulator
 ) -> None:

@@ -622,6 +622,9 @@ def start_identity_servers(workdir: str | Path, ttl: int = 3600) -> IdentityServ
         "client_id": sa_client.client_id,
         "auth_uri": r.url + "/auth",
         "token_uri": r.token_url,
+        # As in real key files: the `%40` makes every google test exercise the `%%` contract.
+        "client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/"
+        + email.replace("@", "%40"),
         "universe_domain": "googleapis.com",
     }
 
