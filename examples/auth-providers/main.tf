@@ -1,0 +1,19 @@
+# One environment per call, any auth provider: pick a *.tfvars.example, copy it to terraform.tfvars and fill it
+# in (google, auth0, azure, custom-oidc). Secrets go to Secrets Manager unless inline_secrets = true.
+
+provider "aws" {
+  region = var.region
+}
+
+module "mwaa" {
+  source = "../.."
+
+  name               = var.name
+  airflow_version    = var.airflow_version
+  vpc_id             = var.vpc_id
+  private_subnet_ids = var.private_subnet_ids
+  openmetadata       = var.openmetadata
+  inline_secrets     = var.inline_secrets
+
+  tags = { example = "auth-providers" }
+}
