@@ -1,5 +1,6 @@
-"""The SSO providers inside real Airflow 2 processes (.venvs/airflow2): the self-check command, a DAG run that
-reports lineage with an SSO token, and a DAG run whose token endpoint is down (the task still succeeds)."""
+"""The SSO providers inside real Airflow processes (.venvs/airflow2; one check on airflow3): the self-check
+command, a DAG run that reports lineage with an SSO token, and a DAG run whose token endpoint is down (the
+task still succeeds)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ def sso_env(idp: IdentityServers, provider: str, om: OpenMetadataEmulator) -> di
     }
 
 
-def run_check(env: dict[str, str], home: Path) -> subprocess.CompletedProcess[str]:
-    full = {**base_env(home, "airflow2"), **env}
-    python = str(venv_python("airflow2"))
+def run_check(env: dict[str, str], home: Path, venv: str = "airflow2") -> subprocess.CompletedProcess[str]:
+    full = {**base_env(home, venv), **env}
+    python = str(venv_python(venv))
     cmd = [python, "-m", "airflow_openmetadata_lineage", "check"]
     return subprocess.run(cmd, env=full, capture_output=True, text=True, timeout=120, cwd=str(home))
 
@@ -112,3 +113,12 @@ def test_self_check_reads_the_seed_form_from_airflow_cfg(
     assert proc.returncode == 0, out[-3000:]
     assert f"auth {provider}" in out and "token: obtained" in out
     assert_no_secrets(out, idp, provider)
+
+
+def test_self_check_on_airflow3(idp: IdentityServers, om_sso: OpenMetadataEmulator, tmp_path: Path) -> None:
+    """MWAA 3.x workers run the same providers: msal from the wheel's extra in .venvs/airflow3."""
+    proc = run_check(sso_env(idp, "azure", om_sso), tmp_path, venv="airflow3")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "auth azure" in out and "token: obtained" in out
+    assert_no_secrets(out, idp, "azure")
