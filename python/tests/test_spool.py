@@ -348,3 +348,29 @@ def test_runtime_wires_the_spool(tmp_path: Path) -> None:
     logging.getLogger("airflow_openmetadata_lineage").setLevel(logging.INFO)
     rep.report(report())
     assert len(rep.spool.entries()) == 1
+
+
+def _first_report_worker(url: str, spool_dir: str, barrier: Any, index: int) -> None:
+    rep = reporter(url, Path(spool_dir))
+    barrier.wait()
+    rep.report(report("extract", ts=T0 + index))
+
+
+def test_concurrent_first_reports_write_service_and_pipeline_once(seeded: OMStub, tmp_path: Path) -> None:
+    seeded.delay = 0.05  # every answer takes a while: the others must wait for it, not send their own
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(6)
+    procs = [
+        ctx.Process(target=_first_report_worker, args=(seeded.url, str(tmp_path), barrier, i))
+        for i in range(6)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    calls = [f"{m} {p.split('?')[0]}" for m, p, _, _ in seeded.requests]
+    assert calls.count("PUT /v1/services/pipelineServices") == 1
+    assert calls.count("PUT /v1/pipelines") == 1
+    assert calls.count(f"GET /v1/tables/name/{SRC}") == 1
+    assert len(statuses(seeded)) == 6

@@ -10,6 +10,7 @@ report.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -23,6 +24,8 @@ from typing import Any, Optional
 log = logging.getLogger(__name__)
 
 MAX_ENTRIES = 5000  # bounded: oldest-expiring entries are dropped first
+FILL_STRIPES = 256  # single-flight lock files per spool_dir (keys hash onto them: the count stays bounded)
+FILL_POLL_SECONDS = 0.02
 
 
 class DiskCache:
@@ -31,6 +34,7 @@ class DiskCache:
         self._memory: dict[str, tuple[float, Any]] = {}  # key -> (expires_at epoch, value)
         self._lock = threading.Lock()
         self._disk_ok = self.path is not None
+        self._held: set[int] = set()  # single_flight stripes this process holds
 
     @contextmanager
     def _locked(self, exclusive: bool) -> Iterator[None]:
@@ -44,6 +48,46 @@ class DiskCache:
                 yield
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    @contextmanager
+    def single_flight(self, key: str, deadline: float) -> Iterator[None]:
+        """Fill `key` in one task process of the worker at a time: concurrent processes that miss the cache
+        wait (polling, at most until `deadline`, a time.monotonic() value) for the first one's answer instead
+        of each sending the same request. Past the deadline, or without a usable file, go ahead unlocked."""
+        if not self._disk_ok or self.path is None:
+            yield
+            return
+        import fcntl
+
+        stripe = int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % FILL_STRIPES
+        if stripe in self._held:  # nested fill on the same stripe in this process: already ours
+            yield
+            return
+        lock_file = None
+        try:
+            directory = os.path.join(os.path.dirname(self.path), "locks")
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            lock_file = open(os.path.join(directory, f"{stripe:03d}.lock"), "a+")  # noqa: SIM115
+            while True:
+                try:
+                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    self._held.add(stripe)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() + FILL_POLL_SECONDS >= deadline:
+                        break  # the budget decides: send it ourselves
+                    time.sleep(FILL_POLL_SECONDS)
+        except OSError as exc:
+            log.debug("OpenMetadata lineage: cache fill lock unusable (%s)", type(exc).__name__)
+        try:
+            yield
+        finally:
+            if lock_file is not None:
+                if stripe in self._held:
+                    self._held.discard(stripe)
+                    with contextlib.suppress(OSError):
+                        fcntl.flock(lock_file, fcntl.LOCK_UN)
+                lock_file.close()
 
     def _read_file(self) -> dict[str, list[Any]]:
         assert self.path is not None

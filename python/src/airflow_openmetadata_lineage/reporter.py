@@ -114,8 +114,11 @@ class Reporter:
         key = self._key("service", f"{self.config.service_name}|{self.config.airflow_base_url}")
         if not force and self.cache.get(key):
             return
-        self.client.put("/v1/services/pipelineServices", body, deadline)
-        self.cache.set(key, True, SERVICE_TTL)
+        with self.cache.single_flight(key, deadline):  # one PUT per worker, not one per task process
+            if not force and self.cache.get(key):
+                return
+            self.client.put("/v1/services/pipelineServices", body, deadline)
+            self.cache.set(key, True, SERVICE_TTL)
 
     def ensure_pipeline(
         self, report: TaskReport, deadline: float, force: bool = False, replay: bool = False
@@ -125,11 +128,33 @@ class Reporter:
         )
         fqn = pipeline_fqn(self.config.service_name, report.dag.dag_id)
         key = self._key("pipeline", fqn)
-        cached = None if force else self.cache.get(key)
+        if not force:
+            cached = self._cached_pipeline(key, fqn, body["sourceHash"], replay)
+            if cached is not None:
+                return cached
+        with self.cache.single_flight(key, deadline):  # one PUT per worker and DAG change
+            return self._ensure_pipeline(report, body, fqn, key, deadline, force, replay)
+
+    def _cached_pipeline(self, key: str, fqn: str, source_hash: str, replay: bool) -> Optional[_Pipeline]:
+        cached = self.cache.get(key)
         # A replayed report may carry an older DAG structure than the cache: never write it back over a newer.
-        same = isinstance(cached, dict) and (replay or cached.get("hash") == body["sourceHash"])
-        if same and isinstance(cached, dict) and cached.get("id"):
+        if isinstance(cached, dict) and cached.get("id") and (replay or cached.get("hash") == source_hash):
             return _Pipeline(cached["id"], cached.get("fqn") or fqn, list(cached.get("tasks") or []))
+        return None
+
+    def _ensure_pipeline(
+        self,
+        report: TaskReport,
+        body: dict[str, Any],
+        fqn: str,
+        key: str,
+        deadline: float,
+        force: bool,
+        replay: bool,
+    ) -> _Pipeline:
+        cached = None if force else self._cached_pipeline(key, fqn, body["sourceHash"], replay)
+        if cached is not None:  # another task process wrote it while this one waited
+            return cached
         try:
             entity = self.client.put("/v1/pipelines", body, deadline)
         except NotFoundError:
@@ -186,6 +211,13 @@ class Reporter:
             return cached
         if fqn in self._unknown_tables:
             return None
+        with self.cache.single_flight(key, deadline):  # one lookup per worker
+            cached = self.cache.get(key)
+            if isinstance(cached, str):
+                return cached
+            return self._lookup_table(fqn, key, deadline)
+
+    def _lookup_table(self, fqn: str, key: str, deadline: float) -> Optional[str]:
         try:
             entity = self.client.get(f"/v1/tables/name/{quote_fqn(fqn)}", deadline)
         except NotFoundError:
