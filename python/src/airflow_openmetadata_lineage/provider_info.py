@@ -83,6 +83,18 @@ LINEAGE_OPTIONS: dict[str, dict[str, Any]] = {
         "Where undelivered reports and the worker-wide cache live "
         "(default: <tempdir>/airflow-openmetadata-lineage)."
     ),
+    "spool_max_bytes": _option(
+        "Cap on the bytes of undelivered reports kept in spool_dir; the oldest go first.",
+        example="10485760",
+        default="10485760",
+        type_="integer",
+    ),
+    "spool_max_age": _option(
+        "Seconds an undelivered report is kept for a later delivery.",
+        example="86400",
+        default="86400",
+        type_="float",
+    ),
 }
 
 

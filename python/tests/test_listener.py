@@ -1,0 +1,315 @@
+"""The listener (issue 6) against the OMStub: hook signatures versus the real 2.x/3.x specs, one report
+per task try with the backend, failures, the Airflow 3 task-SDK path, never raising, cheap import.
+
+Task instances here are small fakes read by attribute, like adapter.py reads Airflow's; real Airflow runs
+are in tests/airflow3/.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Optional
+
+import pluggy
+import pytest
+from airflow_openmetadata_lineage import adapter, backend, config, listener, runtime
+from airflow_openmetadata_lineage.reporter import Reporter
+from conftest import VENVS, need
+from omstub import OMStub
+
+RUN_ID = "manual__2024-01-02T00:00:00+00:00"
+LOGICAL = datetime(2024, 1, 2, tzinfo=timezone.utc)
+LOGICAL_MS = 1704153600000
+T0 = datetime(2024, 1, 2, 0, 5, tzinfo=timezone.utc)
+
+
+# -- fakes shaped like Airflow's objects ---------------------------------------------------------------------
+
+
+class FakeTask:
+    def __init__(self, task_id: str, downstream: tuple[str, ...] = (), inlets: Any = (), outlets: Any = ()):
+        self.task_id, self.task_type, self.downstream_task_ids = task_id, "PythonOperator", set(downstream)
+        self.inlets, self.outlets = list(inlets), list(outlets)
+        self.dag: Any = None
+
+
+class FakeDag:
+    def __init__(self, *tasks: FakeTask) -> None:
+        self.dag_id, self.tasks, self.description = "orders", list(tasks), None
+        for task in tasks:
+            task.dag = self
+
+
+class FakeTI:
+    def __init__(self, task: FakeTask, state: Optional[str], try_number: int = 1) -> None:
+        self.task, self.task_id, self.dag_id, self.run_id = task, task.task_id, "orders", RUN_ID
+        self.state, self.try_number, self.map_index = state, try_number, -1
+        self.start_date, self.end_date = (T0, T0) if state else (None, None)
+        self.dag_run: Any = None
+
+    def get_dagrun(self, session: Any = None) -> Any:
+        return self.dag_run
+
+
+class FakeDagRun:
+    def __init__(self, tis: list[FakeTI]) -> None:
+        self.dag_id, self.run_id, self.logical_date, self.state = "orders", RUN_ID, LOGICAL, "running"
+        self.tis = tis
+        for ti in tis:
+            ti.dag_run = self
+
+    def get_task_instances(self, session: Any = None) -> list[FakeTI]:
+        return self.tis
+
+
+class FakeRuntimeTI(FakeTI):
+    """Airflow 3's RuntimeTaskInstance: no get_dagrun/DB; the run came with the task, states via the SDK."""
+
+    def __init__(self, task: FakeTask, state: str, states: dict[str, Optional[str]]) -> None:
+        super().__init__(task, state)
+        run = FakeDagRun([])
+        self._ti_context_from_server = type("Ctx", (), {"dag_run": run})()
+        self._states = states
+        self.asked: list[dict[str, Any]] = []
+
+    def get_dagrun(self, session: Any = None) -> Any:
+        raise AssertionError("an Airflow 3 task process has no metadata DB")
+
+    def get_task_states(self, **query: Any) -> dict[str, Any]:
+        self.asked.append(query)
+        return {RUN_ID: self._states}
+
+
+def three_tasks() -> tuple[FakeDag, dict[str, FakeTask]]:
+    tasks = {
+        "extract": FakeTask("extract", ("load",), [{"tables": ["db.s.c.a"]}], [{"tables": ["db.s.c.b"]}]),
+        "load": FakeTask("load", ("report",), [{"tables": ["db.s.c.b"]}], [{"tables": ["db.s.c.c"]}]),
+        "report": FakeTask("report"),
+    }
+    return FakeDag(*tasks.values()), tasks
+
+
+@pytest.fixture
+def reporter(stub: OMStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Reporter:
+    stub.seed_tables("db.s.c.a", "db.s.c.b", "db.s.c.c")
+    options = {
+        "airflow_service_name": "af",
+        "openmetadata_api_endpoint": stub.url,
+        "airflow_base_url": "http://airflow:8080",
+        "spool_dir": str(tmp_path / "spool"),
+        "time_budget": "5",
+    }
+    built = runtime.build_reporter(config.mapping_getter(options))
+    monkeypatch.setattr(runtime, "get_reporter", lambda: built)
+    return built
+
+
+def status_puts(stub: OMStub) -> list[dict[str, Any]]:
+    return [body for method, path, body, _ in stub.calls("PUT") if path.endswith("/status")]
+
+
+def task_states(body: dict[str, Any]) -> dict[str, str]:
+    return {s["name"]: s["executionStatus"] for s in body["taskStatus"]}
+
+
+# -- hook signatures: checked against the real specs of both majors ------------------------------------------
+
+
+def _spec_module(venv: str) -> ModuleType:
+    matches = sorted((VENVS / venv).glob("lib/python*/site-packages/airflow/listeners/spec/taskinstance.py"))
+    path = need(matches[0] if matches else VENVS / venv / "airflow-spec-missing", f"Airflow in .venvs/{venv}")
+    spec = importlib.util.spec_from_file_location(f"_spec_{venv}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # imports pluggy only; the rest is under TYPE_CHECKING
+    return module
+
+
+@pytest.mark.parametrize(
+    ("venv", "good", "bad"),
+    [
+        ("airflow2", listener.Airflow2Listener, None),
+        ("airflow3", listener.Airflow3Listener, listener.Airflow2Listener),
+    ],
+)
+def test_hooks_match_the_real_spec(venv: str, good: type, bad: Optional[type]) -> None:
+    pm = pluggy.PluginManager("airflow")
+    pm.add_hookspecs(_spec_module(venv))
+    pm.register(good())
+    pm.check_pending()
+    for hook in ("on_task_instance_success", "on_task_instance_failed"):
+        assert [impl.plugin_name for impl in getattr(pm.hook, hook).get_hookimpls()], hook
+    if bad is not None:  # why there are two classes: 3.x has no `session`, and pluggy refuses an extra arg
+        with pytest.raises(pluggy.PluginValidationError, match="session"):
+            pluggy_3 = pluggy.PluginManager("airflow")
+            pluggy_3.add_hookspecs(_spec_module(venv))
+            pluggy_3.register(bad())
+
+
+def airflow_python(code: str, home: Path) -> str:
+    """Run `code` in this venv's python with a throw-away AIRFLOW_HOME (keeps Airflow out of this process)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(AIRFLOW_HOME=str(home), AIRFLOW__CORE__LOAD_EXAMPLES="False")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_plugin_registers_the_listener_with_airflow(tmp_path: Path) -> None:
+    code = (
+        "from airflow.listeners.listener import get_listener_manager\n"
+        "from airflow import plugins_manager\n"
+        "hooks = get_listener_manager().pm.hook\n"  # loads plugins through the entry point
+        "names = [p.name for p in plugins_manager.plugins or []]\n"
+        "ours = [type(i.plugin).__name__ for h in (hooks.on_task_instance_success,"
+        " hooks.on_task_instance_failed) for i in h.get_hookimpls()"
+        " if type(i.plugin).__module__.startswith('airflow_openmetadata_lineage')]\n"
+        "print(names.count('openmetadata_lineage'), ours)\n"
+    )
+    assert airflow_python(code, tmp_path) == "1 ['Airflow2Listener', 'Airflow2Listener']"
+
+
+# -- Airflow 2: backend + listener, failures -----------------------------------------------------------------
+
+
+def test_backend_then_listener_report_once(stub: OMStub, reporter: Reporter) -> None:
+    dag, tasks = three_tasks()
+    ti = FakeTI(tasks["extract"], "running")
+    run = FakeDagRun([ti, FakeTI(tasks["load"], None), FakeTI(tasks["report"], None)])
+    context = {"ti": ti, "dag_run": run, "dag": dag}
+
+    backend.OpenMetadataLineageBackend().send_lineage(operator=tasks["extract"], context=context)
+    ti.state = "success"  # Airflow saves the state, then calls the listener
+    listener.Airflow2Listener().on_task_instance_success(None, ti, session=None)
+
+    [status] = status_puts(stub)
+    assert task_states(status) == {"extract": "Successful", "load": "Pending", "report": "Pending"}
+    assert len(stub.calls("PUT", "/v1/lineage")) == 1
+    # the next try is a new report
+    ti.try_number = 2
+    listener.Airflow2Listener().on_task_instance_success(None, ti, session=None)
+    assert len(status_puts(stub)) == 2
+
+
+def test_listener_alone_reports_success(stub: OMStub, reporter: Reporter) -> None:
+    _, tasks = three_tasks()
+    ti = FakeTI(tasks["load"], "success")
+    FakeDagRun([FakeTI(tasks["extract"], "success"), ti, FakeTI(tasks["report"], None)])
+
+    listener.Airflow2Listener().on_task_instance_success(None, ti, session=None)
+
+    [status] = status_puts(stub)
+    assert task_states(status) == {"extract": "Successful", "load": "Successful", "report": "Pending"}
+    assert status["timestamp"] == LOGICAL_MS
+    assert [(m, p) for m, p, _, _ in stub.calls("PUT", "/v1/lineage")] == [("PUT", "/v1/lineage")]
+
+
+@pytest.mark.parametrize(("state", "expected"), [("failed", "Failed"), ("up_for_retry", "Pending")])
+def test_failed_try_gets_its_status_and_no_edges(
+    stub: OMStub, reporter: Reporter, state: str, expected: str
+) -> None:
+    _, tasks = three_tasks()
+    ti = FakeTI(tasks["load"], state)
+    FakeDagRun([FakeTI(tasks["extract"], "success"), ti, FakeTI(tasks["report"], None)])
+
+    listener.Airflow2Listener().on_task_instance_failed(None, ti, RuntimeError("x"), session=None)
+
+    [status] = status_puts(stub)
+    assert task_states(status)["load"] == expected
+    assert status["executionStatus"] == ("Failed" if state == "failed" else "Pending")
+    assert stub.calls("PUT", "/v1/lineage") == [], "a failed try claimed data moved"
+
+
+# -- Airflow 3: RuntimeTaskInstance --------------------------------------------------------------------------
+
+
+def test_runtime_ti_takes_sibling_states_from_the_task_sdk(stub: OMStub, reporter: Reporter) -> None:
+    _, tasks = three_tasks()
+    first = FakeRuntimeTI(tasks["extract"], "success", {"extract": "success", "load": None, "report": None})
+    listener.Airflow3Listener().on_task_instance_success(None, first)
+    ti = FakeRuntimeTI(
+        tasks["load"], "failed", {"extract": "success", "load": "failed", "report": "upstream_failed"}
+    )
+
+    listener.Airflow3Listener().on_task_instance_failed(None, ti, error=RuntimeError("x"))
+
+    assert ti.asked == [{"dag_id": "orders", "run_ids": [RUN_ID]}]
+    first_status, second = status_puts(stub)
+    assert task_states(first_status) == {"extract": "Successful", "load": "Pending", "report": "Pending"}
+    assert task_states(second) == {"extract": "Successful", "load": "Failed", "report": "Failed"}
+    assert second["executionStatus"] == "Failed"
+    [extract] = [s for s in second["taskStatus"] if s["name"] == "extract"]
+    assert extract["startTime"] == int(T0.timestamp() * 1000), "the stored times of a sibling were lost"
+    assert stub.calls("GET", "/v1/pipelines/af.orders/status"), "no merge with the stored status"
+    assert len(stub.calls("PUT", "/v1/lineage")) == 1  # extract's edge; load failed
+
+
+def test_runtime_ti_without_sdk_states_still_reports(stub: OMStub, reporter: Reporter) -> None:
+    _, tasks = three_tasks()
+    ti = FakeRuntimeTI(tasks["extract"], "success", {})
+    ti.get_task_states = None  # type: ignore[assignment,method-assign]
+    listener.Airflow3Listener().on_task_instance_success(None, ti)
+    [status] = status_puts(stub)
+    assert task_states(status) == {"extract": "Successful"}
+
+
+def test_parse_task_states_reads_mapped_keys() -> None:
+    siblings = adapter.parse_task_states(
+        {"a": "success", "b_map_0": "failed", "b_map_12": None, "ghost": "success", "a_x": "success"},
+        {"a", "b_map"},
+    )
+    assert [(s.task_id, s.state, s.map_index) for s in siblings] == [
+        ("a", "success", -1),
+        ("b_map", "failed", 0),
+        ("b_map", None, 12),
+    ]
+
+
+# -- never raise, never leak, stay cheap ---------------------------------------------------------------------
+
+
+def test_hooks_never_raise(
+    stub: OMStub, reporter: Reporter, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise ValueError("token=s3cr3t")
+
+    monkeypatch.setattr(reporter, "report", explode)
+    _, tasks = three_tasks()
+    ti = FakeTI(tasks["extract"], "success")
+    FakeDagRun([ti])
+    with caplog.at_level(logging.WARNING, logger="airflow_openmetadata_lineage"):
+        listener.Airflow2Listener().on_task_instance_success(None, ti, session=None)
+        listener.Airflow3Listener().on_task_instance_failed(None, object(), error=None)  # no task: skipped
+        listener.Airflow2Listener().on_task_instance_failed(None, None, None, None)
+    assert "report skipped after an unexpected ValueError" in caplog.text
+    assert "s3cr3t" not in caplog.text
+
+
+def test_unconfigured_listener_sends_nothing(stub: OMStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime, "get_reporter", lambda: None)
+    _, tasks = three_tasks()
+    ti = FakeTI(tasks["extract"], "success")
+    FakeDagRun([ti])
+    listener.Airflow2Listener().on_task_instance_success(None, ti, session=None)
+    assert stub.requests == []
+
+
+def test_plugin_import_is_cheap(tmp_path: Path) -> None:
+    """Airflow imports plugins in every process: ours must not pull in requests or an auth library."""
+    code = (
+        "import sys, airflow.plugins_manager\n"
+        "before = set(sys.modules)\n"
+        "import airflow_openmetadata_lineage.plugin as p\n"
+        "assert p.OpenMetadataLineagePlugin.listeners\n"
+        "heavy = {'requests', 'urllib3', 'boto3', 'botocore', 'google', 'msal', 'jwt'}\n"
+        "print(sorted({m.split('.')[0] for m in set(sys.modules) - before} & heavy))\n"
+    )
+    assert airflow_python(code, tmp_path) == "[]"
