@@ -29,6 +29,14 @@ def need(path: Path, what: str) -> Path:
     pytest.skip(message)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start slow external helpers (the schema oracle) as soon as we know a selected test needs them."""
+    for item in session.items:
+        start = getattr(getattr(item, "module", None), "start_oracle", None)
+        if start is not None and item.name == "test_bodies_valid_for_the_official_models":
+            start()
+
+
 @pytest.fixture
 def stub() -> Iterator[OMStub]:
     server = OMStub()
