@@ -58,6 +58,22 @@ GENERAL_KEYS = (
     "spool_max_age",
 )
 
+# What to write for each provider key (error messages; never an example of a real secret).
+KEY_HINTS = {
+    "jwt_token": "the ingestion bot's JWT (Settings > Bots in OpenMetadata), or aws-secretsmanager:<id>",
+    "secret_key": "the client secret, or aws-secretsmanager:<id>[#field]",
+    "google:secret_key": "the service-account JSON (one line, or base64:<...>) or a path to the JSON file",
+    "client_id": "the OAuth client (application) id registered for Airflow",
+    "client_secret": "the application's client secret, or aws-secretsmanager:<id>[#field]",
+    "domain": "the Auth0 tenant domain, e.g. my-tenant.eu.auth0.com",
+    "org_url": "the Okta org or authorization-server URL, e.g. https://my-org.okta.com/oauth2/default",
+    "private_key": "the PEM private key (base64:<...> or with \\n for newlines), or aws-secretsmanager:<id>",
+    "email": "the service account's email",
+    "authority": "the Azure authority URL, e.g. https://login.microsoftonline.com/<tenant-id>",
+    "scopes": "a list such as [api://<app-id>/.default]",
+    "token_endpoint": "the identity provider's token URL, e.g. https://idp.example.com/oauth2/token",
+}
+
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_TIME_BUDGET = 10.0
 DEFAULT_BASE_URL = "http://localhost:8080"
@@ -286,7 +302,11 @@ def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
             options[key] = value
     for key in auth.required_keys(provider):
         if key not in options:
-            raise ConfigError(key, f"[{SECTION}] {key} is missing: auth_provider_type={provider} requires it")
+            raise ConfigError(
+                key,
+                f"[{SECTION}] {key} is missing: auth_provider_type={provider} requires it; set it to "
+                + KEY_HINTS.get(f"{provider}:{key}", KEY_HINTS.get(key, "its value")),
+            )
     if provider in ("azure", "okta") and "scopes" in options and not parse_scopes(options["scopes"]):
         raise ConfigError("scopes", f"[{SECTION}] scopes is empty: write it as [scope1, scope2]")
 
