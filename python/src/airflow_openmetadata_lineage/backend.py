@@ -1,10 +1,10 @@
-"""The Airflow 2.x lineage backend: `[lineage] backend =
-airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend`.
+"""The Airflow 2.x lineage backend:
+`[lineage] backend = airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend`.
 
 Thin on purpose: translate Airflow objects into plain data (adapter.py) and hand them to the shared reporter.
 Airflow imports this module whenever it imports BaseOperator, so the import must be cheap and never raise;
-and an
-exception out of send_lineage would fail the task, so every entry point catches everything and logs one line.
+an exception out of send_lineage would fail the task, so every entry point catches everything and logs one
+line.
 """
 
 from __future__ import annotations

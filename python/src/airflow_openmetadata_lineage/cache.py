@@ -1,10 +1,9 @@
 """A small key -> JSON value cache with expiry, in memory and in one file shared by a worker's task processes.
 
 Every task process on a worker starts fresh, so the in-memory layer alone would re-send the service and
-pipeline
-on every task. The file (in spool_dir) is read under a shared fcntl lock and rewritten atomically (temp file +
-os.replace) under an exclusive one. Any file problem degrades to memory only: caching must never fail a
-report.
+pipeline on every task. The file (in spool_dir) is read under a shared fcntl lock and rewritten atomically
+(temp file + os.replace) under an exclusive one. Any file problem degrades to memory only: caching must
+never fail a report.
 """
 
 from __future__ import annotations

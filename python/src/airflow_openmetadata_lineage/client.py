@@ -1,9 +1,9 @@
-"""HTTP to the OpenMetadata REST API: one session per process, per-request timeout bounded by the report's
-deadline.
+"""HTTP to the OpenMetadata REST API: one session per process, each request's timeout bounded by the
+report's deadline.
 
-No retry sleeps on the task's path. A 401 gets one token refresh and one retry. Errors come in three kinds the
-reporter treats differently: transient (worth spooling), not found (unknown entity), rejected (won't ever
-work).
+No retry sleeps on the task's path. A 401 gets one token refresh and one retry. Errors come in three kinds
+the reporter treats differently: transient (worth spooling), not found (unknown entity), rejected (won't
+ever work).
 `verify` is passed per request because REQUESTS_CA_BUNDLE overrides Session.verify (FACTS.md).
 Messages carry the method, path and status, never a token or a secret.
 """

@@ -1,10 +1,8 @@
 """The `[lineage]` options: the only module that reads Airflow config (docs/architecture.md §1).
 
-Values are read raw and decoded here once: `%%` -> `%`, `aws-secretsmanager:` references -> the secret
-(verbatim),
-`base64:` and `\\n`-escaped PEM -> multi-line text. Validation errors name the `[lineage]` key and say what
-to write;
-they never quote a secret.
+Values are read raw and decoded here once: `%%` -> `%`, `aws-secretsmanager:` references -> the
+secret (verbatim), `base64:` and `\\n`-escaped PEM -> multi-line text. Validation errors name the
+`[lineage]` key and say what to write; they never quote a secret.
 """
 
 from __future__ import annotations
@@ -128,8 +126,7 @@ def parse_scopes(value: str) -> list[str]:
 
 
 def undouble_percent(value: str) -> str:
-    """airflow.cfg escaping: `%%` means `%` (values are read raw, so env vars and airflow.cfg read the
-    same)."""
+    """airflow.cfg escaping: `%%` means `%` (read raw, so env vars and airflow.cfg read the same)."""
     return value.replace("%%", "%")
 
 

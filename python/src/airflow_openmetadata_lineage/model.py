@@ -1,5 +1,4 @@
-"""Plain data about DAGs, tasks and runs, and the pure functions that turn it into OpenMetadata request
-bodies.
+"""Plain data about DAGs, tasks and runs, and pure functions that turn it into OpenMetadata request bodies.
 
 No Airflow import: the adapters (backend, listener) fill these dataclasses; everything here is testable alone.
 Shapes follow openmetadata-spec (CreatePipelineServiceRequest, CreatePipelineRequest, PipelineStatus,
@@ -223,9 +222,8 @@ def task_status(
 def run_execution_status(
     run_state: Optional[str], task_statuses: list[dict[str, Any]], task_names: set[str]
 ) -> str:
-    """A finished run keeps its state; a running one is Failed once a task failed, Successful once every task
-    of
-    the pipeline finished without failure, else Pending (so the last task's report completes the run)."""
+    """A finished run keeps its state; a running one is Failed once a task failed, Successful once every
+    task of the pipeline finished without failure, else Pending (so the last task's report completes it)."""
     if (run_state or "").lower() in ("success", "failed"):
         return execution_status(run_state)
     states = {s["name"]: s["executionStatus"] for s in task_statuses}
@@ -240,8 +238,7 @@ def merge_task_statuses(
     stored: list[dict[str, Any]], fresh: list[dict[str, Any]], authoritative: set[str]
 ) -> list[dict[str, Any]]:
     """Combine the server's task statuses for a run with ours. Ours win for `authoritative` names (the
-    reporting
-    task); for the others a terminal state beats Pending, and the stored one wins a tie (it may be newer)."""
+    reporting task); for the others a terminal state beats Pending, and the stored one wins a tie."""
     merged: dict[str, dict[str, Any]] = {s["name"]: s for s in stored if isinstance(s, dict) and "name" in s}
     for s in fresh:
         old = merged.get(s["name"])
@@ -294,9 +291,9 @@ def status_body(
     stored: Optional[list[dict[str, Any]]] = None,
     authoritative: Optional[set[str]] = None,
 ) -> dict[str, Any]:
-    """PipelineStatus for the run at its logical date. The server replaces the whole record at that timestamp
-    and
-    rejects task names the pipeline lacks, so every known task state is sent and unknown names are dropped."""
+    """PipelineStatus for the run at its logical date. The server replaces the whole record at that
+    timestamp and rejects task names the pipeline lacks: every known task state is sent, unknown names
+    are dropped."""
     fresh = [
         task_status(tr, base_url, run.dag_id, run.run_id, airflow_major)
         for tr in combine_mapped(run.task_runs)
