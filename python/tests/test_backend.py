@@ -1,5 +1,4 @@
-"""backend.py: cheap import, never raises, and a real Airflow 2 DAG run (SQLite, subprocess) against the
-stub."""
+"""backend.py: cheap import, never raises, and real Airflow 2 DAG runs (SQLite, subprocess) vs the stub."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""config.py: parsing, normalisation, encodings and the error messages (each names the key, says what to
-write)."""
+"""config.py: parsing, normalisation, encodings; error messages name the key and say what to write."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""model.py: request bodies, structure hash, status merging; bodies validated by the official pydantic
-models."""
+"""model.py: request bodies, structure hash, status merging; bodies checked by the official models."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""reporter.py + cache.py against the loopback stub: what is sent, how often, and what survives a new
-process."""
+"""reporter.py + cache.py against the loopback stub: what is sent, how often, what a new process reuses."""
 
 from __future__ import annotations
 
