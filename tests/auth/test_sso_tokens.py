@@ -151,3 +151,22 @@ def test_identity_admin_api(idp: IdentityServers) -> None:
         realm.token_url, data={"grant_type": "client_credentials"}, verify=idp.ca_cert, timeout=5
     )
     assert resp.status_code == 503 and realm.token_requests == 1
+
+
+@pytest.mark.filterwarnings(
+    "ignore::urllib3.exceptions.InsecureRequestWarning"
+)  # verify_ssl=false, on purpose
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_tls_verification_follows_the_wheel_setting(
+    provider: str, idp: IdentityServers, om_sso: OpenMetadataEmulator
+) -> None:
+    from airflow_openmetadata_lineage.auth.base import AuthError
+
+    raw = lineage_options(idp, provider, om_sso)
+    del raw["ca_bundle"]  # the IdP's self-signed certificate is not trusted: the fetch must fail
+    _, auth, _ = make_client(raw)
+    with pytest.raises(AuthError, match=provider):
+        auth.token(time.monotonic() + 5)
+    assert idp.realms[provider].token_requests == 0
+    _, auth, client = make_client({**raw, "verify_ssl": "false"})  # explicitly off: accepted
+    assert client.get("/v1/system/version", time.monotonic() + 10)["version"]
