@@ -36,5 +36,5 @@ def idp(identity_servers: IdentityServers) -> IdentityServers:
 @pytest.fixture
 def om_sso(om: OpenMetadataEmulator, idp: IdentityServers) -> OpenMetadataEmulator:
     """The OpenMetadata emulator trusting every realm's JWKS (as `publicKeyUrls`), audience `openmetadata`."""
-    om.set_auth(**{k: v for k, v in idp.om_auth().items() if k != "enabled"})
+    om.set_auth(**idp.om_auth())
     return om
