@@ -22,6 +22,9 @@ locals {
 }
 
 resource "aws_mwaa_environment" "this" {
+  #checkov:skip=CKV_AWS_242:Scheduler logs are on by default (var.logging); turning them off is the caller's choice.
+  #checkov:skip=CKV_AWS_243:Worker logs are on by default (var.logging); turning them off is the caller's choice.
+  #checkov:skip=CKV_AWS_244:Webserver logs are on by default (var.logging); turning them off is the caller's choice.
   name                             = var.name
   airflow_version                  = var.airflow_version
   environment_class                = var.environment_class

@@ -8,6 +8,8 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:Cross-region replication is a disaster-recovery choice for the caller; artifacts are rebuilt from source.
   #checkov:skip=CKV2_AWS_62:No consumer for event notifications; MWAA polls the bucket itself.
   #checkov:skip=CKV2_AWS_61:No lifecycle rule: MWAA pins object versions, expiring old versions could remove a pinned one.
+  #checkov:skip=CKV_AWS_21:Versioning is enabled by aws_s3_bucket_versioning.this (checkov does not link count-indexed buckets).
+  #checkov:skip=CKV2_AWS_6:Public access is blocked by aws_s3_bucket_public_access_block.this (checkov does not link count-indexed buckets).
   #checkov:skip=CKV_AWS_145:Encrypted with SSE-S3 by default and with the customer key when kms_key_arn is set (resource aws_s3_bucket_server_side_encryption_configuration.this).
 
   bucket        = coalesce(var.bucket_name, "airflow-${substr(lower(replace(var.name, "_", "-")), 0, 30)}-${local.account_id}")

@@ -181,8 +181,11 @@ variable "airflow_configuration_options" {
     error_message = "airflow_configuration_options values must be 1-65536 printable ASCII characters without newlines (MWAA's rule); encode multi-line values, e.g. as base64."
   }
   validation {
-    condition     = length(setintersection(keys(var.airflow_configuration_options), local.lineage_owned_keys)) == 0
-    error_message = "airflow_configuration_options must not set ${join(", ", sort(setintersection(keys(var.airflow_configuration_options), local.lineage_owned_keys)))}: the module writes these keys from var.openmetadata; set the matching openmetadata attribute instead."
+    condition = length(setintersection(keys(var.airflow_configuration_options), local.lineage_owned_keys)) == 0
+    error_message = format(
+      "airflow_configuration_options must not set %s: the module writes these keys from var.openmetadata; set the matching openmetadata attribute instead.",
+      join(", ", sort(setintersection(keys(var.airflow_configuration_options), local.lineage_owned_keys))),
+    )
   }
 }
 
@@ -482,40 +485,57 @@ variable "openmetadata" {
   sensitive = true
 
   validation {
-    condition     = contains(keys(local.lineage_providers), var.openmetadata.auth_provider_type)
-    error_message = "openmetadata.auth_provider_type must be one of ${join(", ", keys(local.lineage_providers))}; got \"${nonsensitive(var.openmetadata.auth_provider_type)}\"."
+    condition = contains(keys(local.lineage_providers), var.openmetadata.auth_provider_type)
+    error_message = format(
+      "openmetadata.auth_provider_type must be one of %s; got %q.",
+      join(", ", keys(local.lineage_providers)), nonsensitive(var.openmetadata.auth_provider_type),
+    )
   }
   validation {
     condition     = can(regex("^https?://[^/?#\\s]+(/[ -~]*)?$", var.openmetadata.api_endpoint))
     error_message = "openmetadata.api_endpoint must be an http:// or https:// URL such as \"https://openmetadata.example.com/api\"."
   }
+  # Per-provider required keys (table local.lineage_providers): the message names every missing key.
   validation {
     condition = length(nonsensitive([
       for k in lookup(local.lineage_providers, var.openmetadata.auth_provider_type, { required = [] }).required : k
       if(k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
     ])) == 0
-    error_message = "${join(", ", [for k in nonsensitive([
-      for k in lookup(local.lineage_providers, var.openmetadata.auth_provider_type, { required = [] }).required : k
-      if(k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
-      ]) : "openmetadata.${k}"])} ${length(nonsensitive([
-      for k in lookup(local.lineage_providers, var.openmetadata.auth_provider_type, { required = [] }).required : k
-      if(k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
-    ])) == 1 ? "is" : "are"} required when auth_provider_type = \"${nonsensitive(var.openmetadata.auth_provider_type)}\"."
+    error_message = format(
+      "%s %s required when auth_provider_type = %q.",
+      join(", ", formatlist("openmetadata.%s", nonsensitive([
+        for k in lookup(local.lineage_providers, var.openmetadata.auth_provider_type, { required = [] }).required : k
+        if(k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
+      ]))),
+      length(nonsensitive([
+        for k in lookup(local.lineage_providers, var.openmetadata.auth_provider_type, { required = [] }).required : k
+        if(k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
+      ])) == 1 ? "is" : "are",
+      nonsensitive(var.openmetadata.auth_provider_type),
+    )
   }
   validation {
     condition = length(nonsensitive([
-      for k in local.lineage_plain_attributes : k if(var.openmetadata[k] == null ? false : !(length(var.openmetadata[k]) <= 65536 && can(regex("^[ -~]+$", var.openmetadata[k]))))
+      for k in local.lineage_plain_attributes : k
+      if(var.openmetadata[k] == null ? false : !(length(var.openmetadata[k]) <= 65536 && can(regex("^[ -~]+$", var.openmetadata[k]))))
     ])) == 0
-    error_message = "${join(", ", [for k in nonsensitive([
-      for k in local.lineage_plain_attributes : k if(var.openmetadata[k] == null ? false : !(length(var.openmetadata[k]) <= 65536 && can(regex("^[ -~]+$", var.openmetadata[k]))))
-    ]) : "openmetadata.${k}"])} must be printable ASCII on one line (no newline, no non-ASCII character, not empty, at most 65536 characters)."
+    error_message = format(
+      "%s must be printable ASCII on one line (no newline, no non-ASCII character, not empty, at most 65536 characters).",
+      join(", ", formatlist("openmetadata.%s", nonsensitive([
+        for k in local.lineage_plain_attributes : k
+        if(var.openmetadata[k] == null ? false : !(length(var.openmetadata[k]) <= 65536 && can(regex("^[ -~]+$", var.openmetadata[k]))))
+      ]))),
+    )
   }
   validation {
     condition     = nonsensitive(alltrue([for s in coalesce(var.openmetadata.scopes, []) : can(regex("^[!-~]+$", s)) && !strcontains(s, ",")]))
     error_message = "openmetadata.scopes entries must be printable ASCII without spaces or commas, e.g. [\"openid\", \"profile\"]."
   }
   validation {
-    condition     = length(nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] == ""])) == 0
-    error_message = "${join(", ", [for k in nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] == ""]) : "openmetadata.${k}"])} must not be empty (leave it null instead)."
+    condition = length(nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] == ""])) == 0
+    error_message = format(
+      "%s must not be empty (leave it null instead).",
+      join(", ", formatlist("openmetadata.%s", nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] == ""]))),
+    )
   }
 }
