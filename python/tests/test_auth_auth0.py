@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from airflow_openmetadata_lineage.auth.auth0 import Auth0Provider, base_url
 from auth_testserver import TokenServer, make_config
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from airflow_openmetadata_lineage.auth.azure import AzureProvider, is_microsoft_host
 from airflow_openmetadata_lineage.auth.base import AuthError
 from auth_testserver import make_config

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+
 from airflow_openmetadata_lineage.auth import oauth2
 from airflow_openmetadata_lineage.auth.auth0 import Auth0Provider
 from airflow_openmetadata_lineage.auth.base import AuthError

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from urllib.parse import unquote
 
 import pytest
+
 from airflow_openmetadata_lineage.auth.base import AuthError
 from airflow_openmetadata_lineage.auth.custom_oidc import CustomOIDCProvider
 from auth_testserver import TokenServer, make_config

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from airflow_openmetadata_lineage.auth.base import AuthError
 from airflow_openmetadata_lineage.auth.google import GoogleProvider, default_audience, service_account_info
 from auth_testserver import TokenServer, make_config
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 SA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 SA_PEM = SA_KEY.private_bytes(

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from airflow_openmetadata_lineage.auth.base import AuthError
 from airflow_openmetadata_lineage.auth.okta import OktaProvider, token_endpoint
 from auth_testserver import TokenServer, make_config
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PEM = KEY.private_bytes(
