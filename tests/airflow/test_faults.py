@@ -24,7 +24,10 @@ def closed_port() -> int:
 FAULTS: dict[str, dict[str, Any]] = {
     "server-down": {},
     "http-500": {"mode": "status", "status": 500},
+    # one request slower than the whole budget (timeout above the budget: the deadline must cut it)
     "slow": {"mode": "delay", "delay_ms": int((TIME_BUDGET + 3) * 1000)},
+    # every request slow but within its timeout: only the total budget stops the report
+    "slow-trickle": {"mode": "delay", "delay_ms": int(TIME_BUDGET * 1000 * 0.6)},
     "connection-reset": {"mode": "reset"},
     "malformed-json": {"mode": "malformed"},
     "429-retry-after": {"mode": "retry_after", "retry_after": 30},
@@ -49,6 +52,8 @@ def test_task_succeeds_within_budget(
         options = {"auth_provider_type": "openmetadata", "jwt_token": secret}
     else:
         om.set_faults({"path_regex": ALL_API, **FAULTS[fault]})
+    if fault.startswith("slow"):
+        options["timeout"] = TIME_BUDGET + 10
 
     result = run_dag(
         "om_unknown", ["om_unknown.py"], env=lineage_env(endpoint, **options), logical_date=LOGICAL_DATE

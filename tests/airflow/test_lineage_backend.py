@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.airflow.conftest import BASE_URL, LOGICAL_DATE, LOGICAL_TS, SERVICE, lineage_env
 from tests.helpers.airflow_runner import parse_task_states, run_dag
 from tests.helpers.openmetadata import OpenMetadataEmulator
@@ -111,28 +109,32 @@ def test_unknown_table_skips_only_its_edge(om: OpenMetadataEmulator, om_env: dic
     assert warnings and all("WARNING" in line for line in warnings), warnings
 
 
-@pytest.mark.parametrize("changed", [False, True], ids=["same-dag", "changed-dag"])
-def test_pipeline_sent_only_when_the_dag_changes(
-    om: OpenMetadataEmulator, om_env: dict[str, str], changed: bool, tmp_path
-) -> None:
-    """A second run in the same worker home re-sends the pipeline only when the DAG's structure changed."""
+def test_pipeline_sent_only_when_the_dag_changes(om: OpenMetadataEmulator, om_env: dict[str, str]) -> None:
+    """Later runs in the same worker home re-send the pipeline only once the DAG's structure changed."""
     om.seed_tables("mysql.shop.public.orders", "mysql.shop.staging.orders_copy")
+    pipeline_fqn = f"{SERVICE}.om_unknown"
     first = run_dag("om_unknown", ["om_unknown.py"], env=om_env, logical_date=LOGICAL_DATE)
     first.assert_ok()
-    om.clear_requests()
-    if changed:
-        dag_file = first.home / "dags" / "om_unknown.py"
-        dag_file.write_text(
-            dag_file.read_text().replace('task_id="copy"', 'task_id="copy", doc_md="Now documented."')
-        )
-    second = run_dag("om_unknown", env=om_env, home=first.home, logical_date="2024-01-03T00:00:00")
-    second.assert_ok()
-    pipeline_puts = [r for r in om.requests() if r["path"] == "/api/v1/pipelines"]
-    assert len(pipeline_puts) == (1 if changed else 0)
-    pipeline = om.pipeline(f"{SERVICE}.om_unknown")
-    assert pipeline["version"] == (0.2 if changed else 0.1)
-    assert pipeline["tasks"][0].get("description") == ("Now documented." if changed else None)
-    assert [s["timestamp"] for s in om.state()["statuses"][f"{SERVICE}.om_unknown"]] == [
-        LOGICAL_TS,
-        LOGICAL_TS + 86_400_000,
+    puts_after_first = len([r for r in om.requests() if r["path"] == "/api/v1/pipelines"])
+
+    same = run_dag("om_unknown", env=om_env, home=first.home, logical_date="2024-01-03T00:00:00")
+    same.assert_ok()
+    puts_after_same = len([r for r in om.requests() if r["path"] == "/api/v1/pipelines"])
+    assert (puts_after_first, puts_after_same) == (1, 1), "an unchanged DAG re-sent its pipeline"
+    assert om.pipeline(pipeline_fqn)["version"] == 0.1
+
+    dag_file = first.home / "dags" / "om_unknown.py"
+    dag_file.write_text(
+        dag_file.read_text().replace('task_id="copy"', 'task_id="copy", doc_md="Now documented."')
+    )
+    changed = run_dag("om_unknown", env=om_env, home=first.home, logical_date="2024-01-04T00:00:00")
+    changed.assert_ok()
+    assert len([r for r in om.requests() if r["path"] == "/api/v1/pipelines"]) == 2
+    pipeline = om.pipeline(pipeline_fqn)
+    assert pipeline["version"] == 0.2
+    assert pipeline["tasks"][0]["description"] == "Now documented."
+    assert [s["timestamp"] for s in om.state()["statuses"][pipeline_fqn]] == [
+        LOGICAL_TS + day * 86_400_000 for day in range(3)
     ]
+    log = assert_every_request_valid(om, allowed={404})
+    assert {r["path"] for r in log if r["status"] == 404} == {"/api/v1/tables/name/mysql.shop.public.ghost"}

@@ -67,6 +67,8 @@ def base_env(home: Path, venv: str) -> dict[str, str]:
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             # Worker-wide caches of the wheel live per AIRFLOW_HOME, so tests never share them by accident.
             "AIRFLOW__LINEAGE__SPOOL_DIR": str(home / "spool"),
+            # executors spawn `airflow tasks run` from PATH: make it this venv's
+            "PATH": f"{venv_python(venv).parent}{os.pathsep}{env.get('PATH', '')}",
         }
     )
     return env
