@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 import pluggy
 import pytest
+
 from airflow_openmetadata_lineage import adapter, backend, config, listener, runtime
 from airflow_openmetadata_lineage.reporter import Reporter
 from conftest import VENVS, need
@@ -132,25 +133,88 @@ def _spec_module(venv: str) -> ModuleType:
     return module
 
 
+LEGACY_SPEC = """
+from pluggy import HookspecMarker
+
+hookspec = HookspecMarker("airflow")
+
+
+@hookspec
+def on_task_instance_success(previous_state, task_instance, session):
+    pass
+
+
+@hookspec
+def on_task_instance_failed(previous_state, task_instance, session):
+    pass
+"""  # Airflow 2.7-2.9 (MWAA 2.7.2-2.9.2): no `error` yet; not installable next to 2.10 here
+
+
+def _legacy_spec_module(tmp_path: Path) -> ModuleType:
+    path = tmp_path / "legacy_spec.py"
+    path.write_text(LEGACY_SPEC)
+    spec = importlib.util.spec_from_file_location("_spec_legacy", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.parametrize(
-    ("venv", "good", "bad"),
+    ("spec_of", "expected"),
     [
-        ("airflow2", listener.Airflow2Listener, None),
-        ("airflow3", listener.Airflow3Listener, listener.Airflow2Listener),
+        ("airflow2", listener.Airflow2Listener),
+        ("legacy", listener.Airflow2LegacyListener),
+        ("airflow3", listener.Airflow3Listener),
     ],
 )
-def test_hooks_match_the_real_spec(venv: str, good: type, bad: Optional[type]) -> None:
+def test_the_listener_fits_each_real_spec(spec_of: str, expected: type, tmp_path: Path) -> None:
+    module = _legacy_spec_module(tmp_path) if spec_of == "legacy" else _spec_module(spec_of)
+    chosen = listener.select_listener(module)
+    assert chosen is expected
     pm = pluggy.PluginManager("airflow")
-    pm.add_hookspecs(_spec_module(venv))
-    pm.register(good())
+    pm.add_hookspecs(module)
+    pm.register(chosen())  # pluggy validates the hook arguments against the spec here
     pm.check_pending()
-    for hook in ("on_task_instance_success", "on_task_instance_failed"):
-        assert [impl.plugin_name for impl in getattr(pm.hook, hook).get_hookimpls()], hook
-    if bad is not None:  # why there are two classes: 3.x has no `session`, and pluggy refuses an extra arg
-        with pytest.raises(pluggy.PluginValidationError, match="session"):
-            pluggy_3 = pluggy.PluginManager("airflow")
-            pluggy_3.add_hookspecs(_spec_module(venv))
-            pluggy_3.register(bad())
+    for hook in listener.HOOKS:
+        assert len(getattr(pm.hook, hook).get_hookimpls()) == 1, hook
+    # why one class per shape: pluggy refuses a hook that names an argument the spec lacks
+    for other in listener.LISTENERS[: listener.LISTENERS.index(expected)]:
+        with pytest.raises(pluggy.PluginValidationError):
+            strict = pluggy.PluginManager("airflow")
+            strict.add_hookspecs(module)
+            strict.register(other())
+
+
+def test_listener_hooks_get_what_each_version_passes(
+    stub: OMStub, reporter: Reporter, tmp_path: Path
+) -> None:
+    """Call the hooks the way Airflow does: pluggy, keyword arguments of the real spec."""
+    _, tasks = three_tasks()
+    for spec_of, kwargs in (
+        ("airflow2", {"error": RuntimeError("x"), "session": None}),
+        ("airflow3", {"error": RuntimeError("x")}),
+        ("legacy", {"session": None}),
+    ):
+        module = _legacy_spec_module(tmp_path) if spec_of == "legacy" else _spec_module(spec_of)
+        pm = pluggy.PluginManager("airflow")
+        pm.add_hookspecs(module)
+        pm.register(listener.select_listener(module)())
+        ti = FakeTI(tasks["load"], "failed", try_number=len(status_puts(stub)) + 1)
+        FakeDagRun([ti])
+        pm.hook.on_task_instance_failed(previous_state="running", task_instance=ti, **kwargs)
+    assert [task_states(s)["load"] for s in status_puts(stub)] == ["Failed"] * 3
+
+
+def test_failed_state_before_2_10_asks_the_retry_rule() -> None:
+    class Running(FakeTI):
+        def is_eligible_to_retry(self) -> bool:
+            return self.try_number <= 1
+
+    _, tasks = three_tasks()
+    assert listener.failed_state(Running(tasks["load"], "running", try_number=1)) == "up_for_retry"
+    assert listener.failed_state(Running(tasks["load"], "running", try_number=2)) == "failed"
+    assert listener.failed_state(FakeTI(tasks["load"], "up_for_retry")) == "up_for_retry"
 
 
 def airflow_python(code: str, home: Path) -> str:

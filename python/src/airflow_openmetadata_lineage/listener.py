@@ -15,6 +15,7 @@ hang, a task.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from dataclasses import replace
@@ -49,8 +50,12 @@ def _state_value(ti: Any) -> Optional[str]:
 
 
 def failed_state(ti: Any) -> str:
-    """`up_for_retry` (reported as Pending: the run goes on) or `failed`."""
-    return "up_for_retry" if _state_value(ti) == "up_for_retry" else "failed"
+    """`up_for_retry` (reported as Pending: the run goes on) or `failed`. Before 2.10 the hook ran while the
+    state was still `running`: then the task instance's own retry rule decides."""
+    state = _state_value(ti)
+    if state == "running" and callable(getattr(ti, "is_eligible_to_retry", None)):
+        return "up_for_retry" if ti.is_eligible_to_retry() else "failed"
+    return "up_for_retry" if state == "up_for_retry" else "failed"
 
 
 def _legacy_try_number(ti: Any) -> Optional[int]:
@@ -120,7 +125,7 @@ def report_task_instance(ti: Any, state: str, session: Any = None) -> None:
 
 
 class Airflow2Listener:
-    """Hook signatures of airflow/listeners/spec/taskinstance.py in 2.x (with `session`)."""
+    """Hook signatures of airflow/listeners/spec/taskinstance.py in 2.10+ (`session`, and `error`)."""
 
     @hookimpl
     def on_task_instance_success(self, previous_state: Any, task_instance: Any, session: Any) -> None:
@@ -130,6 +135,18 @@ class Airflow2Listener:
     def on_task_instance_failed(
         self, previous_state: Any, task_instance: Any, error: Any, session: Any
     ) -> None:
+        report_task_instance(task_instance, failed_state(task_instance), session)
+
+
+class Airflow2LegacyListener:
+    """Airflow 2.7-2.9 (MWAA 2.7.2 to 2.9.2): on_task_instance_failed has no `error` yet."""
+
+    @hookimpl
+    def on_task_instance_success(self, previous_state: Any, task_instance: Any, session: Any) -> None:
+        report_task_instance(task_instance, "success", session)
+
+    @hookimpl
+    def on_task_instance_failed(self, previous_state: Any, task_instance: Any, session: Any) -> None:
         report_task_instance(task_instance, failed_state(task_instance), session)
 
 
@@ -145,6 +162,43 @@ class Airflow3Listener:
         report_task_instance(task_instance, failed_state(task_instance))
 
 
-def get_listener() -> object:
-    """The listener object for the running Airflow's hook signatures."""
-    return Airflow3Listener() if airflow_version()[0] >= 3 else Airflow2Listener()
+class MinimalListener:
+    """Last resort for a future spec that drops arguments: pluggy passes only what a hook names."""
+
+    @hookimpl
+    def on_task_instance_success(self, task_instance: Any) -> None:
+        report_task_instance(task_instance, "success")
+
+    @hookimpl
+    def on_task_instance_failed(self, task_instance: Any) -> None:
+        report_task_instance(task_instance, failed_state(task_instance))
+
+
+LISTENERS = (Airflow2Listener, Airflow2LegacyListener, Airflow3Listener, MinimalListener)  # richest first
+HOOKS = ("on_task_instance_success", "on_task_instance_failed")
+
+
+def _args(func: Callable[..., Any]) -> set[str]:
+    return {name for name in inspect.signature(func).parameters if name != "self"}
+
+
+def select_listener(spec: Any) -> Optional[type]:
+    """The first listener class whose hook arguments the spec module all offers (pluggy refuses others)."""
+    offered = {hook: _args(getattr(spec, hook)) for hook in HOOKS}
+    for cls in LISTENERS:
+        if all(_args(getattr(cls, hook)) <= offered[hook] for hook in HOOKS):
+            return cls
+    return None
+
+
+def get_listener() -> Optional[object]:
+    """A listener object matching the running Airflow's hook signatures (None: no known shape fits)."""
+    from airflow.listeners.spec import taskinstance
+
+    cls = select_listener(taskinstance)
+    if cls is None:
+        log.warning(
+            "OpenMetadata lineage: this Airflow's listener hooks have an unknown shape; not registered"
+        )
+        return None
+    return cls()

@@ -20,7 +20,8 @@ def _listeners() -> list[Any]:
     try:
         from .listener import get_listener
 
-        return [get_listener()]
+        found = get_listener()
+        return [found] if found is not None else []
     except Exception as exc:  # lineage off, Airflow unharmed
         log.warning("OpenMetadata lineage: listener not registered (%s)", type(exc).__name__)
         return []
