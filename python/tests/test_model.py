@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from conftest import VENVS, need
 
 from airflow_openmetadata_lineage.model import (
     DagInfo,
@@ -25,6 +25,7 @@ from airflow_openmetadata_lineage.model import (
     service_body,
     status_body,
 )
+from conftest import VENVS, need
 
 BASE = "https://abc.c1.eu-west-1.airflow.amazonaws.com"
 DAG = DagInfo(
@@ -34,6 +35,7 @@ DAG = DagInfo(
         TaskInfo("load", "SQLExecuteQueryOperator", (), display_name="Load to DWH"),
     ),
     description="Daily sales",
+    schedule="0 3 * * *",
 )
 T0 = 1_700_000_000_000
 RUN = RunInfo(
@@ -75,6 +77,7 @@ def test_pipeline_body() -> None:
             "sourceUrl": f"{BASE}/dags/sales.daily/grid?task_id=load",
         },
     ]
+    assert body["scheduleInterval"] == "0 3 * * *"
     assert len(body["sourceHash"]) == 32
     assert "owners" not in body and "tags" not in body
     assert pipeline_body(DAG, "MWAA", BASE, airflow_major=3)["sourceUrl"] == f"{BASE}/dags/sales.daily"
@@ -82,13 +85,15 @@ def test_pipeline_body() -> None:
 
 def test_source_hash_tracks_structure_only() -> None:
     h = pipeline_body(DAG, "MWAA", BASE)["sourceHash"]
-    reordered = DagInfo(DAG.dag_id, tuple(reversed(DAG.tasks)), DAG.description)
+    reordered = replace(DAG, tasks=tuple(reversed(DAG.tasks)))
     assert pipeline_body(reordered, "MWAA", BASE)["sourceHash"] == h
     changes = [
-        DagInfo(DAG.dag_id, (*DAG.tasks, TaskInfo("audit", "EmptyOperator")), DAG.description),
-        DagInfo(DAG.dag_id, (DAG.tasks[0], TaskInfo("load", "BashOperator")), DAG.description),
-        DagInfo(DAG.dag_id, (TaskInfo("extract", "PythonOperator"), DAG.tasks[1]), DAG.description),
-        DagInfo(DAG.dag_id, DAG.tasks, "Changed description"),
+        replace(DAG, tasks=(*DAG.tasks, TaskInfo("audit", "EmptyOperator"))),
+        replace(DAG, tasks=(DAG.tasks[0], TaskInfo("load", "BashOperator"))),
+        replace(DAG, tasks=(TaskInfo("extract", "PythonOperator"), DAG.tasks[1])),
+        replace(DAG, description="Changed description"),
+        replace(DAG, schedule="@once"),
+        replace(DAG, display_name="Sales"),
     ]
     hashes = {pipeline_body(d, "MWAA", BASE)["sourceHash"] for d in changes}
     assert h not in hashes and len(hashes) == len(changes)

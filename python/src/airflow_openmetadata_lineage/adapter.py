@@ -54,6 +54,15 @@ def task_info(task: Any) -> TaskInfo:
     )
 
 
+def _schedule(dag: Any) -> Optional[str]:
+    """The timetable's summary when it is a time schedule ("0 0 * * *", "@once", "2:00:00"); data-triggered
+    ("Dataset" on 2.x, "Asset" on 3.x) and unscheduled DAGs get none, so both versions send the same."""
+    summary = getattr(getattr(dag, "timetable", None), "summary", None)
+    if not isinstance(summary, str) or summary in ("", "None") or summary.startswith(("Dataset", "Asset")):
+        return None
+    return summary
+
+
 def dag_info(dag: Any) -> DagInfo:
     doc_md = getattr(dag, "doc_md", None)
     description = doc_md if isinstance(doc_md, str) and doc_md.strip() else getattr(dag, "description", None)
@@ -62,6 +71,7 @@ def dag_info(dag: Any) -> DagInfo:
         tasks=tuple(task_info(t) for t in sorted(dag.tasks, key=lambda t: t.task_id)),
         description=description if isinstance(description, str) else None,
         display_name=_display(dag, "dag_display_name", dag.dag_id),
+        schedule=_schedule(dag),
     )
 
 

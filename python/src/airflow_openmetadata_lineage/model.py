@@ -29,6 +29,7 @@ class DagInfo:
     tasks: tuple[TaskInfo, ...]
     description: Optional[str] = None
     display_name: Optional[str] = None
+    schedule: Optional[str] = None  # a cron expression, "@once", or a timedelta's text; None if unscheduled
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,8 @@ def _pipeline_core(dag: DagInfo, service_name: str, base_url: str, airflow_major
     }
     if _text(dag.description):
         body["description"] = _text(dag.description)
+    if _text(dag.schedule):
+        body["scheduleInterval"] = _text(dag.schedule)
     return body
 
 
