@@ -1,0 +1,98 @@
+"""scripts/build_artifacts.py: byte-reproducible plugins.zip, the wheel at its root, plugins_dir included,
+deterministic entry metadata, clear errors naming the bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from harness import REPO
+
+SCRIPT = REPO / "scripts" / "build_artifacts.py"
+WHEEL = "airflow_openmetadata_lineage-0.1.0-py3-none-any.whl"
+
+
+def build(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(out), "-q", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def plugins_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("plugins")
+    (root / "my_plugin.py").write_text("VALUE = 1\n")
+    (root / "sub").mkdir()
+    (root / "sub" / "helper.sh").write_text("#!/bin/sh\necho hi\n")
+    (root / "sub" / "helper.sh").chmod(0o755)
+    (root / "__pycache__").mkdir()
+    (root / "__pycache__" / "my_plugin.cpython-311.pyc").write_bytes(b"\0")
+    return root
+
+
+def test_two_builds_are_byte_identical(built_artifacts: Path, tmp_path: Path) -> None:
+    assert build(tmp_path).returncode == 0
+    assert sha(tmp_path / "plugins.zip") == sha(built_artifacts / "plugins.zip")
+    assert sha(tmp_path / WHEEL) == sha(built_artifacts / WHEEL)
+    manifest = json.loads((tmp_path / "artifacts.json").read_text())
+    assert manifest["wheel"] == WHEEL and manifest["plugins_zip_sha256"] == sha(tmp_path / "plugins.zip")
+
+
+def test_plugins_zip_layout(built_artifacts: Path) -> None:
+    with zipfile.ZipFile(built_artifacts / "plugins.zip") as zf:
+        infos = zf.infolist()
+        assert [i.filename for i in infos] == [WHEEL]
+        assert infos[0].date_time == (1980, 1, 1, 0, 0, 0)
+        assert (infos[0].external_attr >> 16) & 0o777 == 0o644
+        with zf.open(WHEEL) as fh, zipfile.ZipFile(fh) as wheel:
+            names = wheel.namelist()
+    assert "airflow_openmetadata_lineage/__init__.py" in names
+    assert any(n.endswith("entry_points.txt") for n in names)
+
+
+def test_plugins_dir_included_sorted_without_caches(plugins_dir: Path, tmp_path: Path) -> None:
+    assert build(tmp_path / "a", "--plugins-dir", str(plugins_dir)).returncode == 0
+    assert build(tmp_path / "b", "--plugins-dir", str(plugins_dir)).returncode == 0
+    assert sha(tmp_path / "a" / "plugins.zip") == sha(tmp_path / "b" / "plugins.zip")
+    with zipfile.ZipFile(tmp_path / "a" / "plugins.zip") as zf:
+        names = zf.namelist()
+        modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
+    assert names == sorted([WHEEL, "my_plugin.py", "sub/helper.sh"])
+    assert modes["sub/helper.sh"] == 0o755 and modes["my_plugin.py"] == 0o644
+
+
+def test_source_change_changes_bytes(tmp_path: Path) -> None:
+    python = tmp_path / "python"
+    ignore = __import__("shutil").ignore_patterns("__pycache__", "*.pyc", "tests")
+    __import__("shutil").copytree(REPO / "python", python, ignore=ignore)
+    assert build(tmp_path / "a", "--python-dir", str(python)).returncode == 0
+    init = python / "src" / "airflow_openmetadata_lineage" / "__init__.py"
+    init.write_text(init.read_text() + "\n# changed\n")
+    assert build(tmp_path / "b", "--python-dir", str(python)).returncode == 0
+    assert sha(tmp_path / "a" / "plugins.zip") != sha(tmp_path / "b" / "plugins.zip")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--plugins-dir", "/nonexistent/plugins"), "--plugins-dir: /nonexistent/plugins is not a directory"),
+        (("--python-dir", "/nonexistent/python"), "--python-dir: no pyproject.toml in /nonexistent/python"),
+        (("--expect-wheel", "other-1.0-py3-none-any.whl"), "expects other-1.0-py3-none-any.whl"),
+    ],
+)
+def test_bad_inputs_named(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
+    proc = build(tmp_path, *args)
+    assert proc.returncode == 1
+    assert message in proc.stderr
