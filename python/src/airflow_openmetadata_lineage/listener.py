@@ -6,8 +6,8 @@ Registered by plugin.py. Thin on purpose: Airflow objects -> plain data (adapter
   post_execute report; the reporter's per-try mark keeps it to one report per try. Failed tasks (which the
   backend never sees) are reported here. Hooks receive `session`.
 - Airflow 3: `[lineage] backend` is gone; this is the only path. Hooks receive a RuntimeTaskInstance without
-  metadata-DB access and no `session` (pluggy rejects an impl that names an argument its spec lacks, hence one
-  listener class per major version).
+  metadata-DB access and no `session`. pluggy rejects an impl that names an argument its spec lacks, so
+  get_listener() picks the class that fits the running Airflow's spec (2.10+, 2.7-2.9, 3.x).
 
 Import is cheap (no requests) and never raises; every hook catches everything: a listener must not fail, or
 hang, a task.
@@ -88,16 +88,16 @@ def _run_and_siblings(ti: Any, dag: Any, session: Any) -> tuple[Any, Optional[li
 
 def _report(ti: Any, state: str, session: Any) -> None:
     started = time.monotonic()
-    from . import runtime
-
-    reporter = runtime.get_reporter()
-    if reporter is None:
-        return  # configuration error: logged once by runtime
     task = getattr(ti, "task", None)
     dag = getattr(task, "dag", None)
     if task is None or dag is None:  # a state set outside a task process (UI, API, scheduler)
         log.debug("OpenMetadata lineage: %s has no task object; nothing sent", getattr(ti, "task_id", "?"))
         return
+    from . import runtime
+
+    reporter = runtime.get_reporter()
+    if reporter is None:
+        return  # configuration error: logged once by runtime
     from .adapter import task_report
 
     dag_run, siblings, complete = _run_and_siblings(ti, dag, session)
