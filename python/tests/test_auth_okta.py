@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Iterator
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from airflow_openmetadata_lineage.auth.base import AuthError
 from airflow_openmetadata_lineage.auth.okta import OktaProvider, token_endpoint
@@ -91,4 +92,35 @@ def test_unreadable_key_is_named_and_not_quoted(server: TokenServer) -> None:
     with pytest.raises(AuthError, match=r"okta: \[lineage\] private_key is not an unencrypted PEM") as info:
         okta(server, bogus).token()
     assert "Tm90QUtleUF0QWxsLnNlY3JldA" not in str(info.value)
+    assert server.requests == []
+
+
+def test_private_jwk_sends_its_kid(server: TokenServer) -> None:
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY))
+    jwk.update(kid="okta-key-2", alg="RS256", use="sig")
+    okta(server, json.dumps(jwk)).token()
+    assertion = server.requests[0]["form"]["client_assertion"]
+    assert jwt.get_unverified_header(assertion)["kid"] == "okta-key-2"
+    jwt.decode(
+        assertion, KEY.public_key(), algorithms=["RS256"], audience=server.url + "/oauth2/default/v1/token"
+    )
+
+
+def test_ec_pem_signs_es256(server: TokenServer) -> None:
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    pem = ec_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    okta(server, pem).token()
+    assertion = server.requests[0]["form"]["client_assertion"]
+    assert jwt.get_unverified_header(assertion)["alg"] == "ES256"
+    jwt.decode(
+        assertion, ec_key.public_key(), algorithms=["ES256"], audience=server.url + "/oauth2/default/v1/token"
+    )
+
+
+def test_public_jwk_is_refused(server: TokenServer) -> None:
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
+    with pytest.raises(AuthError, match=r"okta: \[lineage\] private_key is a public JWK"):
+        okta(server, json.dumps(public)).token()
     assert server.requests == []

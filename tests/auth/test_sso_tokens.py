@@ -5,8 +5,10 @@ fast."""
 
 from __future__ import annotations
 
+import json
 import time
 
+import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -170,3 +172,15 @@ def test_tls_verification_follows_the_wheel_setting(
     assert idp.realms[provider].token_requests == 0
     _, auth, client = make_client({**raw, "verify_ssl": "false"})  # explicitly off: accepted
     assert client.get("/v1/system/version", time.monotonic() + 10)["version"]
+
+
+def test_okta_private_jwk_form(idp: IdentityServers, om_sso: OpenMetadataEmulator) -> None:
+    """The JWK Okta's key generator shows, pasted as private_key (one line of JSON): its kid is sent."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    pem = idp.options("okta")["private_key"]
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(load_pem_private_key(pem.encode(), None)))
+    raw = lineage_options(idp, "okta", om_sso, private_key=json.dumps({**jwk, "kid": "k2", "alg": "RS256"}))
+    _, _, client = make_client(raw)
+    assert client.get("/v1/system/version", time.monotonic() + 10)["version"]
+    assert idp.realms["okta"].token_requests == 1

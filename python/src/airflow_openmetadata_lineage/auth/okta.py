@@ -10,6 +10,10 @@ Token endpoint, from `org_url`:
   server);
 - a URL already ending in `/v1/token` is used as is.
 
+`private_key`: an unencrypted PEM (RSA -> RS256, EC -> ES256/384/512) or the private JWK (JSON) that Okta's
+key generator shows; a JWK's `kid` goes into the assertion header, which Okta needs when the app has several
+keys.
+
 `email` (the seed requires it) is added as an `email` claim of the client assertion, as OpenMetadata 0.10's
 client did. Okta ignores it; it does not change who the token is for (the access token's `sub` is the client
 id), so OpenMetadata's bot mapping must use the token's claims. It is kept for compatibility and audit.
@@ -17,9 +21,10 @@ id), so OpenMetadata's bot mapping must use the token's claims. It is kept for c
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
-from typing import ClassVar, Optional
+from typing import Any, ClassVar, Optional
 
 from . import oauth2
 from .base import AuthError, CachedTokenProvider, Token
@@ -69,20 +74,13 @@ class OktaProvider(CachedTokenProvider):
     def client_assertion(self, client_id: str, audience: str) -> str:
         """A JWT signed with the app's private key: iss = sub = client id, aud = the token endpoint."""
         try:
+            import cryptography  # noqa: F401 - PyJWT needs it for RS256/ES256
             import jwt
-            from cryptography.hazmat.primitives.serialization import load_pem_private_key
         except ImportError:
             raise AuthError(
                 "okta: PyJWT and cryptography are not installed; install airflow-openmetadata-lineage[okta]"
             ) from None
-        pem = pem_text(oauth2.setting(self.config, self.name, "private_key") or "")
-        try:
-            key = load_pem_private_key(pem.encode(), password=None)
-        except (ValueError, TypeError):
-            raise AuthError(
-                "okta: [lineage] private_key is not an unencrypted PEM private key; write it as "
-                "base64:<base64 of the PEM> or on one line with \\n in place of newlines"
-            ) from None
+        key, algorithm, kid = signing_key(oauth2.setting(self.config, self.name, "private_key") or "")
         now = int(time.time())
         claims = {
             "iss": client_id,
@@ -96,8 +94,38 @@ class OktaProvider(CachedTokenProvider):
         if email:
             claims["email"] = email
         try:
-            return jwt.encode(claims, key, algorithm="RS256")
+            return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid} if kid else None)
         except Exception:  # any signing failure is a key problem; its text could quote the key
+            raise AuthError(f"okta: [lineage] private_key cannot sign {algorithm}") from None
+
+
+def signing_key(value: str) -> tuple[Any, str, Optional[str]]:
+    """(key, JWS algorithm, kid) from `private_key`: a PEM (RSA -> RS256, EC -> ES256/384/512) or the private
+    JWK (JSON) Okta's key generator gives, whose `kid` Okta needs when the app has several keys."""
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    text = pem_text(value)
+    if text.startswith("{"):
+        try:
+            jwk = jwt.PyJWK(json.loads(text))
+        except (ValueError, jwt.PyJWTError):
             raise AuthError(
-                "okta: [lineage] private_key cannot sign RS256 (use an RSA private key)"
+                "okta: [lineage] private_key looks like a JWK but is not a usable private JWK (kty, d, ...)"
             ) from None
+        if not hasattr(jwk.key, "sign"):
+            raise AuthError("okta: [lineage] private_key is a public JWK; give the private one (with d)")
+        return jwk.key, jwk.algorithm_name, jwk.key_id
+    try:
+        key = load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError):
+        raise AuthError(
+            "okta: [lineage] private_key is not an unencrypted PEM private key; write it as "
+            "base64:<base64 of the PEM> or on one line with \\n in place of newlines"
+        ) from None
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key, "RS256", None
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key, {256: "ES256", 384: "ES384", 521: "ES512"}.get(key.curve.key_size, "ES256"), None
+    raise AuthError("okta: [lineage] private_key must be an RSA or EC key (Okta signs nothing else)")
