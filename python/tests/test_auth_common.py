@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -123,3 +125,18 @@ def test_exhausted_budget_sends_nothing(server: TokenServer) -> None:
     with pytest.raises(AuthError, match="auth0: no time left"):
         auth0(server).token(time.monotonic() - 1)
     assert server.requests == []
+
+
+def test_provider_modules_import_no_heavy_library() -> None:
+    """google-auth, msal, PyJWT, cryptography and requests load only when a provider fetches a token."""
+    code = (
+        "import sys\n"
+        "from airflow_openmetadata_lineage.auth import provider_class\n"
+        "for name in ('google', 'auth0', 'okta', 'azure', 'custom-oidc'):\n"
+        "    assert provider_class(name).name == name\n"
+        "heavy = ('google.auth', 'google.oauth2', 'msal', 'jwt', 'cryptography', 'requests')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
