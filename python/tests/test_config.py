@@ -75,6 +75,7 @@ def test_endpoint_normalised_with_or_without_api(given: str, expected: str) -> N
         ({"openmetadata_api_endpoint": "ftp://om/api"}, "openmetadata_api_endpoint", "http(s) URL"),
         ({"openmetadata_api_endpoint": "http://om:port/api"}, "openmetadata_api_endpoint", "invalid port"),
         ({"openmetadata_api_endpoint": "http://om/api?x=1"}, "openmetadata_api_endpoint", "query"),
+        ({"openmetadata_api_endpoint": "https://u:pw@om/api"}, "openmetadata_api_endpoint", "user:password@"),
         ({"airflow_service_name": None}, "airflow_service_name", "e.g. MWAA"),
         ({"airflow_service_name": "a::b"}, "airflow_service_name", "without '::'"),
         (

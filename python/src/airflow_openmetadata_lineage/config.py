@@ -221,6 +221,12 @@ def _endpoint(text: Optional[str]) -> str:
         raise ConfigError(
             key, f"[{SECTION}] {key} has an invalid port; e.g. http://openmetadata:8585/api"
         ) from None
+    if parts.username is not None or parts.password is not None:
+        # Credentials in the URL would show in the self-check and logs; auth has its own keys.
+        raise ConfigError(
+            key,
+            f"[{SECTION}] {key} must not contain user:password@; set auth_provider_type and its keys instead",
+        )
     if parts.query or parts.fragment:
         raise ConfigError(
             key, f"[{SECTION}] {key} must not have a query or fragment; e.g. http://host:8585/api"
