@@ -11,9 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from omstub import OMStub
-
 from airflow_openmetadata_lineage import runtime, secrets, xlets
+from omstub import OMStub
 
 REPO = Path(__file__).resolve().parents[2]
 VENVS = REPO / ".venvs"

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from omstub import OMStub
 
 from airflow_openmetadata_lineage import runtime
 from airflow_openmetadata_lineage.backend import OpenMetadataLineageBackend
+from omstub import OMStub
 
 HEAVY = ("requests", "urllib3", "boto3", "botocore", "jwt", "msal", "google.auth")
 OURS = ("client", "reporter", "config", "secrets", "model", "cache", "auth.okta", "auth.google")

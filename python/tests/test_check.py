@@ -7,10 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from omstub import OMStub
-
 from airflow_openmetadata_lineage.check import run_check
 from airflow_openmetadata_lineage.config import mapping_getter
+from omstub import OMStub
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LWJvdC10b2tlbg.c2lnbmF0dXJl"
 

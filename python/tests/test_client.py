@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-from omstub import OMStub
 
 from airflow_openmetadata_lineage.auth.base import AuthError, AuthProvider
 from airflow_openmetadata_lineage.client import (
@@ -20,6 +19,7 @@ from airflow_openmetadata_lineage.client import (
     TransientError,
 )
 from airflow_openmetadata_lineage.config import LineageConfig
+from omstub import OMStub
 
 
 class Tokens(AuthProvider):

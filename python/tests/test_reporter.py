@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from omstub import OMStub
 
 from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
 from airflow_openmetadata_lineage.cache import DiskCache
@@ -18,6 +17,7 @@ from airflow_openmetadata_lineage.client import ClientError, OpenMetadataClient
 from airflow_openmetadata_lineage.config import LineageConfig
 from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
 from airflow_openmetadata_lineage.reporter import Reporter
+from omstub import OMStub
 
 T0 = 1_700_000_000_000
 DAG = DagInfo(

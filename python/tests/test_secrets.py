@@ -10,10 +10,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import VENVS, need
 
 from airflow_openmetadata_lineage import secrets
 from airflow_openmetadata_lineage.config import ConfigError, load_config, mapping_getter
+from conftest import VENVS, need
 
 BASE = {"airflow_service_name": "MWAA", "openmetadata_api_endpoint": "http://om:8585/api"}
 
