@@ -93,10 +93,11 @@ def test_every_xlet_form_with_jwt_auth(om: OpenMetadataEmulator) -> None:
     assert "is not a table reference" in result.output
 
 
-def test_unknown_table_skips_only_its_edge(om: OpenMetadataEmulator, om_env: dict[str, str]) -> None:
+def test_unknown_table_skips_only_its_edge(om: OpenMetadataEmulator) -> None:
     om.seed_tables("mysql.shop.public.orders", "mysql.shop.staging.orders_copy")
+    env = lineage_env(om.url)  # the endpoint without its trailing /api is accepted too
 
-    result = run_dag("om_unknown", ["om_unknown.py"], env=om_env, logical_date=LOGICAL_DATE)
+    result = run_dag("om_unknown", ["om_unknown.py"], env=env, logical_date=LOGICAL_DATE)
 
     result.assert_ok()
     assert result.states == {"copy": "success"}
@@ -138,3 +139,18 @@ def test_pipeline_sent_only_when_the_dag_changes(om: OpenMetadataEmulator, om_en
     ]
     log = assert_every_request_valid(om, allowed={404})
     assert {r["path"] for r in log if r["status"] == 404} == {"/api/v1/tables/name/mysql.shop.public.ghost"}
+
+
+def test_config_error_one_clear_line_nothing_sent(om: OpenMetadataEmulator) -> None:
+    """A missing required option: one log line naming it, nothing sent, the task succeeds."""
+    env = lineage_env(om.api_url)
+    del env["AIRFLOW__LINEAGE__AIRFLOW_SERVICE_NAME"]
+
+    result = run_dag("om_forms", ["om_forms.py"], env=env, logical_date=LOGICAL_DATE)
+
+    result.assert_ok()
+    assert set(result.states.values()) == {"success"}
+    assert om.requests() == []
+    lines = [line for line in result.output.splitlines() if "airflow_service_name" in line]
+    assert len(lines) == 1, lines
+    assert "ERROR" in lines[0] or "WARNING" in lines[0], lines[0]

@@ -11,11 +11,11 @@ Emulated, in memory: pipeline services; pipelines with tasks (FQNs `service.pipe
 with dots quoted), version bump on a PUT that changes something; pipeline statuses stored per
 timestamp (a PUT replaces the status at that timestamp; task names must exist in the pipeline);
 tables (seeded through the admin API); lineage edges keyed by (from, to) with `lineageDetails`;
-`GET /v1/system/version`.
+`GET /v1/system/version`; a bot's PUT keeps non-empty (task) descriptions.
 
 Not emulated: search / Elasticsearch, list endpoints and pagination, PATCH, DELETE, soft delete,
 change events, owners/tags/domains resolution (accepted as sent, not checked), roles and policies
-(any valid token may do anything), the bot rule that keeps a non-empty task description, column
+(any valid token may do anything; a token is a bot's when its `isBot` claim is true), column
 lineage checks, lineage depth > 1, issuer checks on SSO tokens, entity types other than pipeline
 services, pipelines and tables.
 
@@ -342,6 +342,7 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
                 raise ApiError(401, "Not Authorized! Token not present")
             claims = verifier.verify(header[7:].strip(), auth)
             g.subject = claims.get("sub") or claims.get("email")
+            g.is_bot = claims.get("isBot") is True
         return None
 
     def _open_log_entry() -> None:
@@ -488,6 +489,8 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             )
             entity["href"] = f"{request.host_url}api/v1/pipelines/{entity['id']}"
             if existing:
+                if g.get("is_bot"):
+                    keep_descriptions_from_bot_put(existing, entity)
                 changed = _comparable(existing) != _comparable(entity)
                 entity["version"] = round(existing["version"] + (0.1 if changed else 0), 1)
                 entity["updatedAt"] = now_ms() if changed else existing["updatedAt"]
@@ -497,6 +500,16 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             store.pipelines[fqn] = entity
             view = pipeline_view(entity, "tasks,owners,tags")
         return json_response(view, 200 if existing else 201)
+
+    def keep_descriptions_from_bot_put(stored: dict[str, Any], updated: dict[str, Any]) -> None:
+        """Like EntityRepository / PipelineUpdater: a bot's PUT does not overwrite a non-empty description."""
+        if stored.get("description"):
+            updated["description"] = stored["description"]
+        old_tasks = {t["name"]: t for t in stored.get("tasks") or []}
+        for task in updated.get("tasks") or []:
+            old = old_tasks.get(task["name"])
+            if old and old.get("description"):
+                task["description"] = old["description"]
 
     def _comparable(entity: dict[str, Any]) -> str:
         skip = {"version", "updatedAt", "updatedBy", "href"}

@@ -251,3 +251,25 @@ def test_auth_trusts_configured_jwks_with_audience(om: OpenMetadataEmulator) -> 
         assert om.requests()[0]["subject"] == "svc@example.com"
     finally:
         server.shutdown()
+
+
+def test_bot_put_keeps_non_empty_descriptions(om: OpenMetadataEmulator) -> None:
+    """EntityRepository/PipelineUpdater rule: a bot's PUT does not overwrite a description already set."""
+    om.set_auth(enabled=True)
+    bot = {"Authorization": f"Bearer {om.token('ingestion-bot')}"}
+    assert api(
+        om, "PUT", "/v1/services/pipelineServices", json={"name": SVC, "serviceType": "Airflow"}, headers=bot
+    ).ok
+
+    def put(description: str) -> dict:
+        body = {
+            "name": "etl",
+            "service": SVC,
+            "description": description,
+            "tasks": [{"name": "t", "description": description}],
+        }
+        return api(om, "PUT", "/v1/pipelines", json=body, headers=bot).json()
+
+    put("first")
+    kept = put("second")
+    assert (kept["description"], kept["tasks"][0]["description"], kept["version"]) == ("first", "first", 0.1)
