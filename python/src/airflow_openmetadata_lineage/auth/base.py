@@ -1,8 +1,9 @@
 """The interface every auth provider implements, and the shared token cache.
 
-A provider turns `LineageConfig` into a bearer token. Providers that fetch tokens from an identity server subclass
-`CachedTokenProvider` and implement `_fetch()`; the cache gives them: one fetch shared by concurrent callers in a
-process, refresh `refresh_margin` seconds before expiry, and `invalidate()` for the client's single retry on 401.
+A provider turns `LineageConfig` into a bearer token. Providers that fetch tokens from an identity server
+subclass `CachedTokenProvider` and implement `_fetch()`; the cache gives them: one fetch shared by concurrent
+callers in a process, refresh `refresh_margin` seconds before expiry, and `invalidate()` for the client's
+single retry on 401.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class AuthProvider:
         self.config = config
 
     def token(self, deadline: Optional[float] = None) -> Optional[str]:
-        """The bearer token to send, or None for no Authorization header. `deadline` is a time.monotonic() value."""
+        """The bearer token to send, or None for no Authorization header.
+        `deadline` is a time.monotonic() value."""
         raise NotImplementedError
 
     def invalidate(self) -> None:
