@@ -106,3 +106,12 @@ def test_cli_exit_codes(stub: OMStub, tmp_path: Path) -> None:
     missing = _cli({**base, "AIRFLOW__LINEAGE__AUTH_PROVIDER_TYPE": "azure"})
     assert missing.returncode == 1
     assert "[lineage] client_id is missing: auth_provider_type=azure requires it" in missing.stdout
+
+
+def test_pre_1_0_server_is_reported(stub: OMStub, tmp_path: Path) -> None:
+    stub.version = "0.13.2"
+    result = run_check(mapping_getter(options(stub, tmp_path)))
+    assert not result.ok and result.server_version == "0.13.2"
+    assert (
+        "server: FAILED: this wheel speaks the OpenMetadata 1.x/2.x API; upgrade the server" in result.lines
+    )

@@ -71,6 +71,12 @@ def _check_server(config: LineageConfig, result: CheckResult) -> None:
     try:
         result.server_version = _server_version(client, deadline)
         result.lines.append(f"server: reachable, OpenMetadata version {result.server_version}")
+        if result.server_version.split(".")[0] == "0":
+            # 0.x draws lineage through the pipeline entity and lacks sourceHash: we speak the 1.x API.
+            result.problems.append(f"server: OpenMetadata {result.server_version} is older than 1.0")
+            result.lines.append(
+                "server: FAILED: this wheel speaks the OpenMetadata 1.x/2.x API; upgrade the server"
+            )
     except ClientError as exc:
         result.problems.append(f"server: {exc}")
         hint = " (the token was refused: check the provider settings)" if exc.status in (401, 403) else ""
