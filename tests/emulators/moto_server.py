@@ -6,7 +6,8 @@ TLS-only statement (`Deny s3:* if Bool aws:SecureTransport = false`, as AWS reco
 then answers 403 to every request. Here bucket policies are evaluated statement by statement against a request
 context of `aws:SecureTransport = true` (every AWS SDK talks TLS to S3): Action/NotAction and Resource with
 wildcards, Bool / StringEquals / StringNotEquals conditions, explicit Deny wins, else Allow, else neutral.
-Everything else is moto as installed.
+Also: a security group rule that references a group reports its description (moto reads it only from CIDR
+rules, so Terraform sees a drift on every group-to-group rule). Everything else is moto as installed.
 
 Not emulated: principals other than `*` (such statements are ignored, as moto ignores them), other condition
 keys (an absent key never matches) and operators (the statement applies), plain-HTTP clients being denied,
@@ -20,6 +21,7 @@ import json
 import sys
 from typing import Any
 
+from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.iam.access_control import PermissionResult
 from moto.s3.models import FakeBucket
 from moto.server import main
@@ -77,8 +79,13 @@ def _get_permission(self: FakeBucket, action: str, resource: str) -> PermissionR
     return result
 
 
+def _rule_description(self: SecurityGroupRule) -> str | None:
+    return self.ip_range.get("Description") or self.source_group.get("Description")
+
+
 def patch() -> None:
     FakeBucket.get_permission = _get_permission  # type: ignore[method-assign]
+    SecurityGroupRule.description = property(_rule_description)  # type: ignore[assignment,method-assign]
 
 
 if __name__ == "__main__":

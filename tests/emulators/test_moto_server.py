@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
 from tests.helpers.local_aws import moto_with_request_context
 from tests.terraform.harness import MotoServer
 
@@ -68,3 +67,23 @@ def test_unconditional_deny_still_denies(moto: MotoServer) -> None:
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket="policy-deny", Key="k")
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_group_rule_keeps_its_description(moto: MotoServer) -> None:
+    import boto3
+
+    ec2 = boto3.client(
+        "ec2",
+        endpoint_url=moto.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="self-ref", Description="d", VpcId=vpc)["GroupId"]
+    pair = {"GroupId": group, "Description": "MWAA components"}
+    rules = ec2.authorize_security_group_ingress(
+        GroupId=group, IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [pair]}]
+    )["SecurityGroupRules"]
+    described = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rules[0]["SecurityGroupRuleId"]])
+    assert described["SecurityGroupRules"][0]["Description"] == "MWAA components"
