@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
@@ -355,6 +356,39 @@ def test_hooks_never_raise(
         listener.Airflow2Listener().on_task_instance_failed(None, None, None, None)
     assert "report skipped after an unexpected ValueError" in caplog.text
     assert "s3cr3t" not in caplog.text
+
+
+@pytest.mark.parametrize("major", [2, 3])
+def test_a_slow_server_costs_at_most_the_time_budget(
+    stub: OMStub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    major: int,
+) -> None:
+    options = {
+        "airflow_service_name": "af",
+        "openmetadata_api_endpoint": stub.url,
+        "spool_dir": str(tmp_path / "spool"),
+        "timeout": "5",
+        "time_budget": "1",
+    }
+    built = runtime.build_reporter(config.mapping_getter(options))
+    monkeypatch.setattr(runtime, "get_reporter", lambda: built)
+    stub.delay = 3.0
+    _, tasks = three_tasks()
+    if major == 3:
+        ti: FakeTI = FakeRuntimeTI(tasks["extract"], "success", {"extract": "success"})
+        hook = lambda: listener.Airflow3Listener().on_task_instance_success(None, ti)  # noqa: E731
+    else:
+        ti = FakeTI(tasks["extract"], "success")
+        FakeDagRun([ti])
+        hook = lambda: listener.Airflow2Listener().on_task_instance_success(None, ti, None)  # noqa: E731
+    started = time.monotonic()
+    with caplog.at_level(logging.INFO, logger="airflow_openmetadata_lineage"):
+        hook()
+    assert time.monotonic() - started < 1.0 + 0.5
+    assert "orders.extract reported: status not sent" in caplog.text  # it tried, and gave up in time
 
 
 def test_unconfigured_listener_sends_nothing(stub: OMStub, monkeypatch: pytest.MonkeyPatch) -> None:
