@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+
 from airflow_openmetadata_lineage import __version__, config
 from airflow_openmetadata_lineage.provider_info import LINEAGE_OPTIONS, PACKAGE, get_provider_info
 
