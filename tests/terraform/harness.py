@@ -444,7 +444,7 @@ def write_module_root(
         },
     }
     path = directory / "main.tf.json"
-    path.write_text(json.dumps(config, indent=2))
+    path.write_text(json.dumps({k: v for k, v in config.items() if v}, indent=2))
     return path
 
 
@@ -477,5 +477,5 @@ def write_modules_root(
                 "value": f"${{module.{instance}.{name}}}",
                 "sensitive": is_sensitive,
             }
-    (directory / "main.tf.json").write_text(json.dumps(config, indent=2))
+    (directory / "main.tf.json").write_text(json.dumps({k: v for k, v in config.items() if v}, indent=2))
     return variables
