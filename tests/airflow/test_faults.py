@@ -21,6 +21,7 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+# Issue 2's faults; resets, malformed JSON, 429 and more are tests/reliability's fault matrix (issue 7).
 FAULTS: dict[str, dict[str, Any]] = {
     "server-down": {},
     "http-500": {"mode": "status", "status": 500},
@@ -28,11 +29,7 @@ FAULTS: dict[str, dict[str, Any]] = {
     "slow": {"mode": "delay", "delay_ms": int((TIME_BUDGET + 3) * 1000)},
     # every request slow but within its timeout: only the total budget stops the report
     "slow-trickle": {"mode": "delay", "delay_ms": int(TIME_BUDGET * 1000 * 0.6)},
-    "connection-reset": {"mode": "reset"},
-    "malformed-json": {"mode": "malformed"},
-    "429-retry-after": {"mode": "retry_after", "retry_after": 30},
     "expired-token": {},
-    "foreign-token": {},
 }
 
 
@@ -48,7 +45,7 @@ def test_task_succeeds_within_budget(
         endpoint = f"http://127.0.0.1:{closed_port()}/api"
     elif fault.endswith("-token"):
         om.set_auth(enabled=True)
-        secret = om.token(ttl=-60) if fault == "expired-token" else _foreign_token()
+        secret = om.token(ttl=-60)
         options = {"auth_provider_type": "openmetadata", "jwt_token": secret}
     else:
         om.set_faults({"path_regex": ALL_API, **FAULTS[fault]})
@@ -74,13 +71,3 @@ def test_task_succeeds_within_budget(
         assert {r["status"] for r in om.requests()} == {401}
         assert secret not in result.output, "the JWT leaked into the task log"
     assert "Traceback" not in result.output
-
-
-def _foreign_token() -> str:
-    import time
-
-    import jwt
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return jwt.encode({"sub": "ingestion-bot", "exp": int(time.time()) + 600}, key, algorithm="RS256")

@@ -368,8 +368,8 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
 
     def _log(status: int) -> None:
         entry = g.get("entry")
-        if entry is None:
-            return
+        if entry is None or entry["status"] is not None:
+            return  # admin call, or already final (an injected reset is logged as status 0)
         with store.lock:
             entry.update(
                 status=status,

@@ -184,6 +184,14 @@ def test_faults(om: OpenMetadataEmulator) -> None:
     assert requests.get(url, timeout=5).status_code == 200
     assert time.monotonic() - started >= 0.4
     assert requests.get(url, timeout=5).status_code == 200  # every rule used up
+    assert [(r["status"], r["fault"]) for r in om.requests()] == [
+        (503, "status"),
+        (429, "retry_after"),
+        (200, "malformed"),
+        (0, "reset"),
+        (200, "delay"),
+        (200, None),
+    ]
     om.set_faults({"path_regex": ".*", "method": "PUT", "mode": "status", "status": 500})
     assert requests.get(url, timeout=5).status_code == 200  # method filter
     om.clear_faults()
