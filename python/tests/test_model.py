@@ -101,6 +101,11 @@ def test_source_hash_tracks_structure_only() -> None:
     assert pipeline_body(DAG, "MWAA", "http://other:8080")["sourceHash"] != h
 
 
+def test_service_with_dots_is_referenced_by_its_fqn() -> None:
+    assert pipeline_body(DAG, "mwaa.prod", BASE)["service"] == '"mwaa.prod"'
+    assert pipeline_body(DAG, "MWAA", BASE)["service"] == "MWAA"
+
+
 def test_pipeline_fqn_quotes_dots() -> None:
     assert pipeline_fqn("MWAA", "sales.daily") == 'MWAA."sales.daily"'
     assert pipeline_fqn("MWAA", "plain") == "MWAA.plain"

@@ -49,6 +49,7 @@ def _check_server(config: LineageConfig, result: CheckResult) -> None:
     from . import auth
     from .auth.base import AuthError
     from .client import ClientError, NotFoundError, OpenMetadataClient, quote_fqn
+    from .model import quote_name
 
     deadline = time.monotonic() + max(config.time_budget, config.timeout)
     provider = auth.create_provider(config)
@@ -83,7 +84,9 @@ def _check_server(config: LineageConfig, result: CheckResult) -> None:
         result.lines.append(f"server: FAILED: {exc}{hint}")
         return
     try:
-        client.get(f"/v1/services/pipelineServices/name/{quote_fqn(config.service_name)}", deadline)
+        client.get(
+            f"/v1/services/pipelineServices/name/{quote_fqn(quote_name(config.service_name))}", deadline
+        )
         result.service_exists = True
         result.lines.append(f"pipeline service {config.service_name}: exists")
     except NotFoundError:

@@ -166,7 +166,7 @@ def _pipeline_core(dag: DagInfo, service_name: str, base_url: str, airflow_major
         "displayName": dag.display_name or dag.dag_id,
         "sourceUrl": dag_url(base_url, dag.dag_id, airflow_major),
         "tasks": tasks,
-        "service": service_name,
+        "service": quote_name(service_name),  # the service FQN: a name with dots is quoted
     }
     if _text(dag.description):
         body["description"] = _text(dag.description)
