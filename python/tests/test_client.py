@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import ssl
 import time
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -213,7 +215,9 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def test_verify_is_passed_per_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verify_is_passed_per_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     cert, key = _self_signed(tmp_path)
     stub = OMStub()
     try:
@@ -228,5 +232,13 @@ def test_verify_is_passed_per_request(tmp_path: Path, monkeypatch: pytest.Monkey
         bad = OpenMetadataClient(make_config(url, verify=True), Tokens(make_config(url), [None]))
         with pytest.raises(TransientError, match="SSLError"):
             bad.get("/v1/system/version")
+        # verify_ssl=false: works, says so once in the log, and no urllib3 warning per request
+        with caplog.at_level(logging.WARNING, logger="airflow_openmetadata_lineage"):
+            unchecked = OpenMetadataClient(make_config(url, verify=False), Tokens(make_config(url), [None]))
+        assert "verify_ssl=false" in caplog.text
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            assert unchecked.get("/v1/system/version") == {"version": "1.12.14"}
+        assert [w for w in seen if "Unverified HTTPS" in str(w.message)] == []
     finally:
         stub.close()

@@ -10,8 +10,10 @@ Messages carry the method, path and status, never a token or a secret.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+import warnings
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote, urlsplit
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 
     from .auth.base import AuthProvider
     from .config import LineageConfig
+
+log = logging.getLogger(__name__)
 
 # Below this many seconds left, a request cannot usefully start.
 MIN_REQUEST_SECONDS = 0.05
@@ -68,6 +72,15 @@ def session() -> requests.Session:
     return _session
 
 
+def urllib3_insecure_warning() -> type[Warning]:
+    try:
+        from urllib3.exceptions import InsecureRequestWarning
+
+        return InsecureRequestWarning
+    except ImportError:  # pragma: no cover - urllib3 always comes with requests
+        return Warning
+
+
 def quote_fqn(fqn: str) -> str:
     """An FQN as one URL path segment (quotes, slashes and spaces escaped)."""
     return quote(fqn, safe="")
@@ -82,6 +95,10 @@ class OpenMetadataClient:
         self.config = config
         self.auth = auth
         self.requests_sent = 0  # for logs and benchmarks
+        if config.verify is False and config.endpoint.startswith("https:"):
+            log.warning(
+                "OpenMetadata lineage: [lineage] verify_ssl=false: the server's certificate is not checked"
+            )
 
     def _timeout(self, deadline: Optional[float]) -> float:
         if deadline is None:
@@ -110,15 +127,19 @@ class OpenMetadataClient:
         timeout = self._timeout(deadline)
         self.requests_sent += 1
         try:
-            return session().request(
-                method,
-                self.config.endpoint + path,
-                json=body,
-                headers=headers,
-                timeout=timeout,
-                verify=self.config.verify,
-                allow_redirects=False,
-            )
+            with warnings.catch_warnings():
+                if self.config.verify is False:
+                    # verify_ssl=false was chosen (and logged once): no urllib3 warning on every request
+                    warnings.simplefilter("ignore", urllib3_insecure_warning())
+                return session().request(
+                    method,
+                    self.config.endpoint + path,
+                    json=body,
+                    headers=headers,
+                    timeout=timeout,
+                    verify=self.config.verify,
+                    allow_redirects=False,
+                )
         except requests.Timeout:
             raise TransientError(f"{method} {path}: timed out after {timeout:.2f}s") from None
         except requests.exceptions.SSLError:
