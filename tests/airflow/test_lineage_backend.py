@@ -154,3 +154,34 @@ def test_config_error_one_clear_line_nothing_sent(om: OpenMetadataEmulator) -> N
     lines = [line for line in result.output.splitlines() if "airflow_service_name" in line]
     assert len(lines) == 1, lines
     assert "ERROR" in lines[0] or "WARNING" in lines[0], lines[0]
+
+
+def test_task_group_and_mapped_task(om: OpenMetadataEmulator, om_env: dict[str, str]) -> None:
+    """A DAG id and task ids with dots are quoted in FQNs; a mapped task is one task with one status."""
+    om.seed_tables(
+        "mysql.shop.public.orders", "mysql.shop.staging.orders_grp", "mysql.shop.analytics.orders_fan"
+    )
+    pipeline_fqn = f'{SERVICE}."om.shapes"'
+
+    result = run_dag("om.shapes", ["om_shapes.py"], env=om_env, logical_date=LOGICAL_DATE)
+
+    result.assert_ok()
+    assert result.states == {"start": "success", "grp.inner": "success", "fan": "success", "end": "success"}
+    assert_every_request_valid(om)
+    tasks = {t["name"]: t for t in om.pipeline(pipeline_fqn)["tasks"]}
+    assert set(tasks) == {"start", "grp.inner", "fan", "end"}
+    assert tasks["grp.inner"]["fullyQualifiedName"] == f'{pipeline_fqn}."grp.inner"'
+    assert tasks["start"]["downstreamTasks"] == ["grp.inner"]
+    assert tasks["grp.inner"]["downstreamTasks"] == ["fan"]
+    [status] = om.state()["statuses"][pipeline_fqn]
+    assert status["executionStatus"] == "Successful"
+    assert sorted((s["name"], s["executionStatus"]) for s in status["taskStatus"]) == [
+        ("end", "Successful"),
+        ("fan", "Successful"),
+        ("grp.inner", "Successful"),
+        ("start", "Successful"),
+    ]
+    assert om.edges() == {
+        ("mysql.shop.public.orders", "mysql.shop.staging.orders_grp", pipeline_fqn),
+        ("mysql.shop.staging.orders_grp", "mysql.shop.analytics.orders_fan", pipeline_fqn),
+    }
