@@ -231,6 +231,28 @@ def test_status_rejected_resends_pipeline_and_retries(seeded: OMStub, tmp_path: 
     assert {s["name"] for s in seeded.statuses["MWAA.etl"][T0]["taskStatus"]} == {"extract", "load"}
 
 
+def test_server_without_source_hash_gets_the_pipeline_without_it(seeded: OMStub, tmp_path: Path) -> None:
+    original = seeded.handle
+
+    def old_server(method: str, path: str, body: Any, auth: Any) -> tuple[int, Any]:
+        if method == "PUT" and path.endswith("/v1/pipelines") and "sourceHash" in body:
+            seeded.requests.append((method, path.removeprefix("/api"), body, auth))
+            return 400, {"code": 400, "message": 'Unrecognized field "sourceHash" (class CreatePipeline)'}
+        return original(method, path, body, auth)
+
+    seeded.handle = old_server  # type: ignore[method-assign]
+    result = new_reporter(seeded, tmp_path).report(
+        report_for("extract", (), (), run_with(("extract", "success")))
+    )
+    assert result.status_sent and result.error is None
+    puts = [b for m, p, b, _ in seeded.requests if m == "PUT" and p == "/v1/pipelines"]
+    assert len(puts) == 2 and "sourceHash" in puts[0] and "sourceHash" not in puts[1]
+    # the hash is still cached: the next task does not send the pipeline again
+    seeded.requests.clear()
+    new_reporter(seeded, tmp_path).report(report_for("load", (), (), run_with(("load", "success"))))
+    assert paths(seeded) == ["PUT /v1/pipelines/MWAA.etl/status"]
+
+
 def test_service_recreated_when_server_lost_it(seeded: OMStub, tmp_path: Path) -> None:
     new_reporter(seeded, tmp_path).report(report_for("extract", (), (), run_with(("extract", "success"))))
     seeded.services.clear()

@@ -156,11 +156,11 @@ class Reporter:
         if cached is not None:  # another task process wrote it while this one waited
             return cached
         try:
-            entity = self.client.put("/v1/pipelines", body, deadline)
+            entity = self._put_pipeline(body, deadline)
         except NotFoundError:
             # The service is gone on the server (deleted, or our cache is stale): create it, then retry once.
             self.ensure_service(deadline, force=True)
-            entity = self.client.put("/v1/pipelines", body, deadline)
+            entity = self._put_pipeline(body, deadline)
         if not isinstance(entity, dict) or not entity.get("id"):
             raise TransientError("PUT /v1/pipelines: the answer has no pipeline id")
         pipeline = _Pipeline(
@@ -174,6 +174,18 @@ class Reporter:
             PIPELINE_TTL,
         )
         return pipeline
+
+    def _put_pipeline(self, body: dict[str, Any], deadline: float) -> Any:
+        try:
+            return self.client.put("/v1/pipelines", body, deadline)
+        except RejectedError as exc:
+            # Servers before sourceHash existed reject the unknown field (400): the hash is ours anyway (the
+            # disk cache keeps it), so send the pipeline without it.
+            if exc.status != 400 or "sourceHash" not in str(exc):
+                raise
+            return self.client.put(
+                "/v1/pipelines", {k: v for k, v in body.items() if k != "sourceHash"}, deadline
+            )
 
     def _stored_task_statuses(
         self, pipeline: _Pipeline, timestamp: int, deadline: float
