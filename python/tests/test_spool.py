@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
+
 from airflow_openmetadata_lineage import runtime
 from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
 from airflow_openmetadata_lineage.client import OpenMetadataClient, TransientError, retry_after_seconds

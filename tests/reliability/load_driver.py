@@ -64,8 +64,9 @@ def _child(spec: dict[str, Any], index: int, barrier: Any, results: Any) -> None
 def main(spec_path: str) -> None:
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
-    import airflow_openmetadata_lineage.runtime  # noqa: F401  (import once; children inherit it)
     import requests  # noqa: F401
+
+    import airflow_openmetadata_lineage.runtime  # noqa: F401  (import once; children inherit it)
 
     ctx = multiprocessing.get_context("fork")
     count = spec["processes"]

@@ -19,6 +19,7 @@ import sys
 from typing import Any, Optional
 
 import requests
+
 from airflow_openmetadata_lineage import runtime
 from airflow_openmetadata_lineage.check import run_check
 from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo

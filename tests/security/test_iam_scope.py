@@ -16,6 +16,7 @@ import subprocess
 from typing import Any
 
 import pytest
+
 from tests.helpers.paths import REPO, venv_python
 
 UNSCOPABLE = {"logs:DescribeLogGroups", "s3:GetAccountPublicAccessBlock", "cloudwatch:PutMetricData"}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.emulators.identity import PROVIDERS, IdentityServers
 from tests.helpers.openmetadata import OpenMetadataEmulator
 from tests.helpers.paths import REPO, venv_python
