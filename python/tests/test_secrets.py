@@ -152,3 +152,29 @@ def test_unreachable_endpoint_is_a_clear_config_error(monkeypatch: pytest.Monkey
             mapping_getter({**BASE, "auth_provider_type": "jwt", "jwt_token": "aws-secretsmanager:om/x"})
         )
     assert time.monotonic() - started < 10
+
+
+def test_secret_lookups_stay_within_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endpoint that accepts connections and never answers: resolving stops at time_budget, not per-key
+    timeouts (two references here, timeout 5 s each)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", f"http://127.0.0.1:{silent.getsockname()[1]}")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+        options = {
+            **BASE,
+            "time_budget": "0.8",
+            "auth_provider_type": "auth0",
+            "client_id": "aws-secretsmanager:om/a#id",
+            "secret_key": "aws-secretsmanager:om/a#secret",
+            "domain": "tenant.auth0.com",
+        }
+        started = time.monotonic()
+        with pytest.raises(ConfigError) as info:
+            load_config(mapping_getter(options))
+        took = time.monotonic() - started
+    assert info.value.key in ("client_id", "secret_key")
+    assert took < 0.8 + 0.7, took

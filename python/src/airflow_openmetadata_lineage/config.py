@@ -12,6 +12,7 @@ import binascii
 import json
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
@@ -176,15 +177,16 @@ def mapping_getter(lineage: Mapping[str, str], **sections: Mapping[str, str]) ->
     return get
 
 
-def _read(get: OptionGetter, key: str, timeout: float) -> Optional[str]:
-    """One `[lineage]` value, decoded; None when unset or blank."""
+def _read(get: OptionGetter, key: str, timeout: float, deadline: Optional[float] = None) -> Optional[str]:
+    """One `[lineage]` value, decoded; None when unset or blank. Secret lookups end by `deadline`
+    (a time.monotonic() value), so resolving references stays inside the report's time budget."""
     raw = get(SECTION, key)
     if raw is None or not raw.strip():
         return None
     raw = raw.strip()
     if secrets.is_reference(raw):
         try:
-            return secrets.resolve(raw, timeout=timeout)  # verbatim: no %% or base64 decoding
+            return secrets.resolve(raw, timeout=timeout, deadline=deadline)  # verbatim: no %%/base64 decoding
         except secrets.SecretError as exc:
             raise ConfigError(key, f"[{SECTION}] {key}: {exc}") from None
     return decode_inline(key, undouble_percent(raw))
@@ -298,9 +300,11 @@ def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
             + ", ".join(auth.provider_names()),
         )
 
+    # Secret references are resolved here, on the task's path: they share the report's time budget.
+    secrets_deadline = time.monotonic() + _number(get, "time_budget", DEFAULT_TIME_BUDGET, timeout)
     options: dict[str, str] = {}
     for key in PROVIDER_KEYS:
-        value = _read(get, key, timeout)
+        value = _read(get, key, timeout, secrets_deadline)
         if value is not None:
             options[key] = value
     for key in auth.required_keys(provider):

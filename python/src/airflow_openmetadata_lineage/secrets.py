@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Optional
 
@@ -56,8 +57,9 @@ def _client(region: Optional[str], timeout: float):  # -> botocore client
     endpoint = (
         os.environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER") or os.environ.get("AWS_ENDPOINT_URL") or None
     )
+    # total_max_attempts=1: one try (botocore's max_attempts=1 still allows one retry, doubling the wait)
     cfg = Config(
-        connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1, "mode": "standard"}
+        connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": 1, "mode": "standard"}
     )
     return boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint, config=cfg)
 
@@ -81,7 +83,17 @@ def _quiet_botocore() -> Iterator[None]:
             logging.getLogger(name).setLevel(level)
 
 
-def _fetch(secret_id: str, timeout: float) -> str:
+def _fetch(secret_id: str, timeout: float, deadline: Optional[float]) -> str:
+    try:
+        import boto3  # noqa: F401 - imported before the clock is read: its import alone can take a second
+    except ImportError as exc:
+        raise SecretError(
+            f"secret {secret_id}: boto3 is not installed (install the wheel's [aws] extra)"
+        ) from exc
+    if deadline is not None:
+        timeout = min(timeout, deadline - time.monotonic())
+        if timeout < 0.05:
+            raise SecretError(f"secret {secret_id} was not read: the time budget ran out")
     try:
         with _quiet_botocore():
             response = _client(region_of(secret_id), timeout).get_secret_value(SecretId=secret_id)
@@ -100,13 +112,14 @@ def _fetch(secret_id: str, timeout: float) -> str:
     return value
 
 
-def resolve(reference: str, timeout: float = 5.0) -> str:
-    """The secret's value (or one field of its JSON) for an `aws-secretsmanager:` reference."""
+def resolve(reference: str, timeout: float = 5.0, deadline: Optional[float] = None) -> str:
+    """The secret's value (or one field of its JSON) for an `aws-secretsmanager:` reference. The lookup
+    ends by `deadline` (a time.monotonic() value) when one is given."""
     secret_id, field = parse_reference(reference)
     with _lock:
         raw = _cache.get(secret_id)
     if raw is None:
-        raw = _fetch(secret_id, timeout)
+        raw = _fetch(secret_id, timeout, deadline)
         with _lock:
             _cache[secret_id] = raw
     if field is None:
