@@ -124,10 +124,10 @@ def task_states(body: dict[str, Any]) -> dict[str, str]:
 # -- hook signatures: checked against the real specs of both majors ------------------------------------------
 
 
-def _spec_module(venv: str) -> ModuleType:
-    matches = sorted((VENVS / venv).glob("lib/python*/site-packages/airflow/listeners/spec/taskinstance.py"))
+def _spec_module(venv: str, name: str = "taskinstance") -> ModuleType:
+    matches = sorted((VENVS / venv).glob(f"lib/python*/site-packages/airflow/listeners/spec/{name}.py"))
     path = need(matches[0] if matches else VENVS / venv / "airflow-spec-missing", f"Airflow in .venvs/{venv}")
-    spec = importlib.util.spec_from_file_location(f"_spec_{venv}", path)
+    spec = importlib.util.spec_from_file_location(f"_spec_{venv}_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # imports pluggy only; the rest is under TYPE_CHECKING
@@ -148,6 +148,16 @@ def on_task_instance_success(previous_state, task_instance, session):
 @hookspec
 def on_task_instance_failed(previous_state, task_instance, session):
     pass
+
+
+@hookspec
+def on_dag_run_success(dag_run, msg):
+    pass
+
+
+@hookspec
+def on_dag_run_failed(dag_run, msg):
+    pass
 """  # Airflow 2.7-2.9 (MWAA 2.7.2-2.9.2): no `error` yet; not installable next to 2.10 here
 
 
@@ -161,6 +171,19 @@ def _legacy_spec_module(tmp_path: Path) -> ModuleType:
     return module
 
 
+def _specs(spec_of: str, tmp_path: Path) -> list[ModuleType]:
+    if spec_of == "legacy":
+        return [_legacy_spec_module(tmp_path)]
+    return [_spec_module(spec_of), _spec_module(spec_of, "dagrun")]
+
+
+def _manager(specs: list[ModuleType]) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("airflow")
+    for module in specs:
+        pm.add_hookspecs(module)
+    return pm
+
+
 @pytest.mark.parametrize(
     ("spec_of", "expected"),
     [
@@ -170,24 +193,21 @@ def _legacy_spec_module(tmp_path: Path) -> ModuleType:
     ],
 )
 def test_the_listener_fits_each_real_spec(spec_of: str, expected: type, tmp_path: Path) -> None:
-    module = _legacy_spec_module(tmp_path) if spec_of == "legacy" else _spec_module(spec_of)
-    chosen = listener.select_listener(module)
+    specs = _specs(spec_of, tmp_path)
+    chosen = listener.select_listener(specs[0])
     assert chosen is expected
-    pm = pluggy.PluginManager("airflow")
-    pm.add_hookspecs(module)
+    pm = _manager(specs)
     pm.register(chosen())  # pluggy validates the hook arguments against the spec here
     pm.check_pending()
-    for hook in listener.HOOKS:
+    for hook in (*listener.HOOKS, "on_dag_run_success", "on_dag_run_failed"):
         assert len(getattr(pm.hook, hook).get_hookimpls()) == 1, hook
-    fallback = pluggy.PluginManager("airflow")  # the shape used when the spec module cannot be found
-    fallback.add_hookspecs(module)
+    fallback = _manager(specs)  # the shape used when the spec module cannot be found
     fallback.register(listener.MinimalListener())
+    fallback.check_pending()
     # why one class per shape: pluggy refuses a hook that names an argument the spec lacks
     for other in listener.LISTENERS[: listener.LISTENERS.index(expected)]:
         with pytest.raises(pluggy.PluginValidationError):
-            strict = pluggy.PluginManager("airflow")
-            strict.add_hookspecs(module)
-            strict.register(other())
+            _manager(specs).register(other())
 
 
 def test_listener_hooks_get_what_each_version_passes(
@@ -200,10 +220,9 @@ def test_listener_hooks_get_what_each_version_passes(
         ("airflow3", {"error": RuntimeError("x")}),
         ("legacy", {"session": None}),
     ):
-        module = _legacy_spec_module(tmp_path) if spec_of == "legacy" else _spec_module(spec_of)
-        pm = pluggy.PluginManager("airflow")
-        pm.add_hookspecs(module)
-        pm.register(listener.select_listener(module)())
+        specs = _specs(spec_of, tmp_path)
+        pm = _manager(specs)
+        pm.register(listener.select_listener(specs[0])())
         ti = FakeTI(tasks["load"], "failed", try_number=len(status_puts(stub)) + 1)
         FakeDagRun([ti])
         pm.hook.on_task_instance_failed(previous_state="running", task_instance=ti, **kwargs)
@@ -293,6 +312,47 @@ def test_failed_try_gets_its_status_and_no_edges(
     assert task_states(status)["load"] == expected
     assert status["executionStatus"] == ("Failed" if state == "failed" else "Pending")
     assert stub.calls("PUT", "/v1/lineage") == [], "a failed try claimed data moved"
+
+
+# -- the run-level hooks (scheduler side) -------------------------------------------------------------------
+
+
+def test_finished_run_with_self_reported_tasks_costs_no_request(stub: OMStub, reporter: Reporter) -> None:
+    _, tasks = three_tasks()
+    run = FakeDagRun([FakeTI(t, "success") for t in tasks.values()])
+    run.state = "success"
+    listener.Airflow2Listener().on_dag_run_success(run)
+    assert stub.requests == []
+
+
+def test_failed_run_gets_its_final_record(stub: OMStub, reporter: Reporter) -> None:
+    dag, tasks = three_tasks()
+    extract, load = FakeTI(tasks["extract"], "success"), FakeTI(tasks["load"], "failed")
+    run = FakeDagRun([extract, load, FakeTI(tasks["report"], "upstream_failed")])
+    listener.Airflow2Listener().on_task_instance_success(None, extract, session=None)
+    listener.Airflow2Listener().on_task_instance_failed(None, load, None, session=None)
+    run.state, run.dag = "failed", dag
+
+    listener.Airflow3Listener().on_dag_run_failed(run)
+
+    *_, final = status_puts(stub)
+    assert len(status_puts(stub)) == 3
+    assert task_states(final) == {"extract": "Successful", "load": "Failed", "report": "Failed"}
+    assert final["executionStatus"] == "Failed"
+    assert {s["name"]: s.get("startTime") for s in final["taskStatus"]}["extract"] == int(
+        T0.timestamp() * 1000
+    )
+
+
+def test_run_hook_without_a_pipeline_only_warns(
+    stub: OMStub, reporter: Reporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, tasks = three_tasks()
+    run = FakeDagRun([FakeTI(tasks["extract"], "failed"), FakeTI(tasks["load"], "upstream_failed")])
+    run.state = "failed"
+    with caplog.at_level(logging.WARNING, logger="airflow_openmetadata_lineage"):
+        listener.Airflow2Listener().on_dag_run_failed(run)  # no task reported: OpenMetadata has no pipeline
+    assert "final run status of orders not sent" in caplog.text
 
 
 # -- Airflow 3: RuntimeTaskInstance --------------------------------------------------------------------------

@@ -198,3 +198,16 @@ def runtime_siblings(ti: Any, dag: Any) -> Optional[list[Any]]:
         return None
     answer = get_states(dag_id=ti.dag_id, run_ids=[ti.run_id])
     return parse_task_states((answer or {}).get(ti.run_id), {t.task_id for t in dag.tasks})
+
+
+def final_run_info(dag_run: Any, tis: list[Any]) -> RunInfo:
+    """A finished DAG run with every task instance's final state (run-level hooks, which have the DB)."""
+    state = getattr(dag_run, "state", None)
+    return RunInfo(
+        dag_id=dag_run.dag_id,
+        run_id=dag_run.run_id,
+        logical_date_ms=logical_date_ms(dag_run),
+        state=None if state is None else str(getattr(state, "value", state)),
+        task_runs=tuple(task_run_info(ti) for ti in tis),
+        complete=True,
+    )

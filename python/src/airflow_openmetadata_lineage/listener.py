@@ -124,7 +124,74 @@ def report_task_instance(ti: Any, state: str, session: Any = None) -> None:
         log.debug("OpenMetadata lineage: details", exc_info=True)
 
 
-class Airflow2Listener:
+# Task states whose task hooks reported them; any other final state (upstream_failed, skipped, removed, none)
+# belongs to a task that never ran or reported itself, so the run-level hook writes the run's final record.
+SELF_REPORTED = frozenset({"success", "failed", "up_for_retry"})
+
+
+def _session_of(obj: Any) -> Any:
+    try:
+        from sqlalchemy.orm import object_session
+
+        return object_session(obj)  # the caller's session: sees its not yet committed task states
+    except Exception:
+        return None
+
+
+def _report_run(dag_run: Any) -> None:
+    started = time.monotonic()
+    session = _session_of(dag_run)
+    kwargs = {"session": session} if session is not None else {}
+    tis = list(dag_run.get_task_instances(**kwargs))
+    if all(_state_value(ti) in SELF_REPORTED for ti in tis):
+        return  # every task reported its final state itself: no request
+    from . import runtime
+
+    reporter = runtime.get_reporter()
+    if reporter is None:
+        return
+    from .adapter import airflow_major, final_run_info
+    from .client import ClientError, quote_fqn
+    from .model import pipeline_fqn, status_body
+
+    dag = getattr(dag_run, "dag", None)
+    names = {t.task_id for t in getattr(dag, "tasks", None) or []} or {ti.task_id for ti in tis}
+    body = status_body(final_run_info(dag_run, tis), names, reporter.config.airflow_base_url, airflow_major())
+    fqn = pipeline_fqn(reporter.config.service_name, dag_run.dag_id)
+    try:
+        reporter.client.put(
+            f"/v1/pipelines/{quote_fqn(fqn)}/status", body, started + reporter.config.time_budget
+        )
+        log.info("OpenMetadata lineage: %s final run status sent", dag_run.dag_id)
+    except ClientError as exc:  # e.g. no task ever reported, so the pipeline is unknown
+        log.warning("OpenMetadata lineage: final run status of %s not sent: %s", dag_run.dag_id, exc)
+
+
+def report_dag_run(dag_run: Any) -> None:
+    """Write a finished run's final record when some task never reported itself; never raises. Runs where
+    Airflow decides a run's state: the scheduler (or `dags test`, or the API server on a manual change)."""
+    try:
+        _report_run(dag_run)
+    except Exception as exc:  # never break the scheduler
+        log.warning(
+            "OpenMetadata lineage: final run status skipped after an unexpected %s", type(exc).__name__
+        )
+        log.debug("OpenMetadata lineage: details", exc_info=True)
+
+
+class _RunHooks:
+    """on_dag_run_success / on_dag_run_failed: the same (dag_run, msg) spec on 2.x and 3.x."""
+
+    @hookimpl
+    def on_dag_run_success(self, dag_run: Any) -> None:
+        report_dag_run(dag_run)
+
+    @hookimpl
+    def on_dag_run_failed(self, dag_run: Any) -> None:
+        report_dag_run(dag_run)
+
+
+class Airflow2Listener(_RunHooks):
     """Hook signatures of airflow/listeners/spec/taskinstance.py in 2.10+ (`session`, and `error`)."""
 
     @hookimpl
@@ -138,7 +205,7 @@ class Airflow2Listener:
         report_task_instance(task_instance, failed_state(task_instance), session)
 
 
-class Airflow2LegacyListener:
+class Airflow2LegacyListener(_RunHooks):
     """Airflow 2.7-2.9 (MWAA 2.7.2 to 2.9.2): on_task_instance_failed has no `error` yet."""
 
     @hookimpl
@@ -150,7 +217,7 @@ class Airflow2LegacyListener:
         report_task_instance(task_instance, failed_state(task_instance), session)
 
 
-class Airflow3Listener:
+class Airflow3Listener(_RunHooks):
     """Hook signatures of airflow/listeners/spec/taskinstance.py in 3.x (no `session`)."""
 
     @hookimpl
@@ -162,7 +229,7 @@ class Airflow3Listener:
         report_task_instance(task_instance, failed_state(task_instance))
 
 
-class MinimalListener:
+class MinimalListener(_RunHooks):
     """Last resort for a future spec that drops arguments: pluggy passes only what a hook names."""
 
     @hookimpl
