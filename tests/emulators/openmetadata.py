@@ -4,8 +4,9 @@
 
 Every request body is validated with the official generated pydantic models of openmetadata-ingestion
 (the schema oracle); errors are answered like the real server, `{"code": N, "message": "..."}`:
-400 (invalid body, invalid task name, invalid field), 401 (auth on: missing, malformed, foreign-signed
-or expired token), 404 (`"<entity> instance for <fqn> not found"`), 409 (POST of an existing entity).
+400 (invalid body, invalid task name, invalid field), 415 (body not application/json), 401 (auth on:
+missing, malformed, foreign-signed or expired token), 404 (`"<entity> instance for <fqn> not found"`),
+409 (POST of an existing entity).
 
 Emulated, in memory: pipeline services; pipelines with tasks (FQNs `service.pipeline[.task]`, names
 with dots quoted), version bump on a PUT that changes something; pipeline statuses stored per
@@ -268,6 +269,8 @@ def error(code: int, message: str) -> Response:
 
 
 def parse_body(model: type[BaseModel]) -> dict[str, Any]:
+    if request.mimetype != "application/json":  # Jersey answers a wrong Content-Type before reading the body
+        raise ApiError(415, "HTTP 415 Unsupported Media Type")
     raw = request.get_data(cache=True)
     try:
         body = json.loads(raw or b"null")

@@ -80,6 +80,13 @@ def test_invalid_bodies_are_400_with_the_models_message(
     assert fragment in resp.json()["message"]
 
 
+def test_body_must_be_json(om: OpenMetadataEmulator) -> None:
+    resp = api(om, "PUT", "/v1/services/pipelineServices", data='{"name": "x", "serviceType": "Airflow"}')
+    assert resp.json() == {"code": 415, "message": "HTTP 415 Unsupported Media Type"}
+    resp = api(om, "PUT", "/v1/pipelines", data="{not json", headers={"Content-Type": "application/json"})
+    assert resp.status_code == 400 and "Unable to process JSON" in resp.json()["message"]
+
+
 def test_not_found_messages(om: OpenMetadataEmulator) -> None:
     assert api(om, "GET", "/v1/tables/name/a.b.c.d").json() == {
         "code": 404,
