@@ -340,6 +340,11 @@ variable "plugins_dir" {
   description = "Local folder whose files go into plugins.zip beside the wheel (used when artifacts.build_at_apply = true; with prebuilt artifacts pass it to scripts/build_artifacts.py --plugins-dir)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.plugins_dir == null || var.artifacts.build_at_apply
+    error_message = "plugins_dir is only used by an apply-time build: set artifacts.build_at_apply = true, or build plugins.zip yourself with scripts/build_artifacts.py --plugins-dir <dir> and leave plugins_dir unset."
+  }
 }
 
 variable "extra_requirements" {

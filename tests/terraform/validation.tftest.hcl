@@ -229,6 +229,15 @@ run "environment_inputs" {
   ]
 }
 
+run "plugins_dir_without_build" {
+  command = plan
+  variables {
+    plugins_dir = "."
+    artifacts   = { build_at_apply = false, plugins_zip_path = "versions.tf" }
+  }
+  expect_failures = [var.plugins_dir]
+}
+
 run "prebuilt_plugins_zip_missing" {
   command = plan
   variables {
