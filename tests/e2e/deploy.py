@@ -57,6 +57,7 @@ class Deployment:
     log: Callable[[str], None] = lambda _msg: None
     timings: dict[str, float] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)  # terraform stdout per command, for slow-step hunting
 
     def __post_init__(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -82,7 +83,7 @@ class Deployment:
             "plugins_zip_path": str(self.plugins_zip),
             "dags_dir": str(DAGS),
         }
-        self._timed("apply", lambda: self.tf.apply(self.variables))
+        self.outputs["apply"] = self._timed("apply", lambda: self.tf.apply(self.variables))
         return self.tf.output()
 
     def plan_exitcode(self) -> int:
@@ -106,4 +107,4 @@ class Deployment:
 
     def destroy(self) -> None:
         if self.variables:
-            self._timed("destroy", lambda: self.tf.destroy(self.variables))
+            self.outputs["destroy"] = self._timed("destroy", lambda: self.tf.destroy(self.variables))

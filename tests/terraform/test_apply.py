@@ -85,8 +85,27 @@ class Step:
             self.timings[name] = round(time.monotonic() - started, 1)
 
 
+def module_snapshot(tmp: Path) -> Path:
+    """A copy of the module (its .tf files, python/ sources, build script, examples) taken now.
+
+    The shared working tree may change while a test runs (a source edit changes the apply-time build hash);
+    the snapshot keeps one test's applies and plans consistent.
+    """
+    snapshot = tmp / "module"
+    snapshot.mkdir()
+    for item in REPO.glob("*.tf"):
+        shutil.copy2(item, snapshot / item.name)
+    shutil.copy2(REPO / ".terraform.lock.hcl", snapshot / ".terraform.lock.hcl")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "build", "dist", ".pytest_cache")
+    shutil.copytree(REPO / "python", snapshot / "python", ignore=ignore)
+    shutil.copytree(REPO / "examples", snapshot / "examples", ignore=ignore)
+    (snapshot / "scripts").mkdir()
+    shutil.copy2(REPO / "scripts" / "build_artifacts.py", snapshot / "scripts" / "build_artifacts.py")
+    return snapshot
+
+
 def staged(example: str, tmp: Path, aws: LocalAws, module_override: str) -> Terraform:
-    workdir = stage(REPO / "examples" / example, tmp / example)
+    workdir = stage(module_snapshot(tmp) / "examples" / example, tmp / example)
     aws.write_override(workdir)
     (workdir / "mwaa_override.tf").write_text(f'module "mwaa" {{\n  {TIMEOUTS}\n{module_override}}}\n')
     return Terraform(workdir)
