@@ -229,6 +229,21 @@ run "environment_inputs" {
   ]
 }
 
+# An inline secret is written as base64: when multi-line; if that encoding passes MWAA's 65536-character limit the
+# environment's precondition stops the plan (Secrets Manager has no such limit: keep inline_secrets = false).
+run "inline_secret_too_long_after_encoding" {
+  command = plan
+  variables {
+    inline_secrets = true
+    openmetadata = {
+      api_endpoint       = "https://om.example.com/api"
+      auth_provider_type = "google"
+      secret_key         = join("", [for i in range(1000) : "abcdefghi\nabcdefghi\nabcdefghi\nabcdefghi\nabcdefghi\nabcdefghi\n"])
+    }
+  }
+  expect_failures = [aws_mwaa_environment.this]
+}
+
 run "plugins_dir_without_build" {
   command = plan
   variables {
