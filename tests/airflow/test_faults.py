@@ -29,6 +29,8 @@ FAULTS: dict[str, dict[str, Any]] = {
     "slow": {"mode": "delay", "delay_ms": int((TIME_BUDGET + 3) * 1000)},
     # every request slow but within its timeout: only the total budget stops the report
     "slow-trickle": {"mode": "delay", "delay_ms": int(TIME_BUDGET * 1000 * 0.6)},
+    # a 200 whose body drips in one byte per 0.5s: no single read times out, the whole takes 15s
+    "trickle": {"mode": "trickle", "delay_ms": 500, "chunks": 30},
     "expired-token": {},
 }
 

@@ -23,7 +23,8 @@ services, pipelines and tables.
 Test-only admin API under `/__admin/` (no auth): `POST reset`, `POST tables {"fqns": [...]}`,
 `GET state`, `GET|DELETE requests`, `POST auth {"enabled", "jwks_urls", "ca_bundle", "audience"}`,
 `POST token {"sub", "ttl"}`, `POST faults {"rules": [...]}` (modes: status, delay, reset,
-malformed, retry_after). Audience is checked on SSO (JWKS) tokens only: bot tokens carry none.
+malformed, retry_after, trickle = a 200 whose body drips one byte per delay_ms for `chunks` bytes).
+Audience is checked on SSO (JWKS) tokens only: bot tokens carry none.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +131,7 @@ class FaultRule:
     delay_ms: int = 0
     count: int | None = None
     retry_after: int = 1
+    chunks: int = 20
 
     def matches(self, method: str, path: str) -> bool:
         if self.count is not None and self.count <= 0:
@@ -285,6 +288,15 @@ def parse_body(model: type[BaseModel]) -> dict[str, Any]:
     return body
 
 
+def trickle(delay_ms: int, chunks: int) -> Iterator[bytes]:
+    """A 200 whose JSON body arrives one space every `delay_ms`: each read is quick, the whole is slow."""
+    yield b"{"
+    for _ in range(chunks):
+        time.sleep(delay_ms / 1000)
+        yield b" "
+    yield b'"version": "trickled"}'
+
+
 def reset_connection() -> None:
     """Drop the client's TCP connection with a RST (SO_LINGER 0) and make the server's write fail fast."""
     sock = request.environ.get("werkzeug.socket")
@@ -332,6 +344,8 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
                 return resp
             elif rule.mode == "malformed":
                 return Response('{"id": "', status=200, mimetype="application/json")
+            elif rule.mode == "trickle":
+                return Response(trickle(rule.delay_ms, rule.chunks), status=200, mimetype="application/json")
             elif rule.mode == "reset":
                 _log(0)  # the client sees no status at all
                 reset_connection()
@@ -733,7 +747,7 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
         rules = []
         for raw in body.get("rules") or []:
             mode = raw.get("mode")
-            if mode not in ("status", "delay", "reset", "malformed", "retry_after"):
+            if mode not in ("status", "delay", "reset", "malformed", "retry_after", "trickle"):
                 raise ApiError(400, f"admin faults: unknown mode {mode!r}")
             rules.append(
                 FaultRule(
@@ -744,6 +758,7 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
                     delay_ms=int(raw.get("delay_ms", 0)),
                     count=raw.get("count"),
                     retry_after=int(raw.get("retry_after", 1)),
+                    chunks=int(raw.get("chunks", 20)),
                 )
             )
         with store.lock:

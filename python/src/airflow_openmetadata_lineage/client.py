@@ -131,7 +131,7 @@ class OpenMetadataClient:
                 if self.config.verify is False:
                     # verify_ssl=false was chosen (and logged once): no urllib3 warning on every request
                     warnings.simplefilter("ignore", urllib3_insecure_warning())
-                return session().request(
+                response = session().request(
                     method,
                     self.config.endpoint + path,
                     json=body,
@@ -139,7 +139,10 @@ class OpenMetadataClient:
                     timeout=timeout,
                     verify=self.config.verify,
                     allow_redirects=False,
+                    stream=True,
                 )
+                _read_body(response, deadline, f"{method} {path}")
+                return response
         except requests.Timeout:
             raise TransientError(f"{method} {path}: timed out after {timeout:.2f}s") from None
         except requests.exceptions.SSLError:
@@ -193,6 +196,18 @@ class OpenMetadataClient:
 
     def put(self, path: str, body: Any, deadline: Optional[float] = None) -> Any:
         return self.request("PUT", path, body, deadline)
+
+
+def _read_body(response: requests.Response, deadline: Optional[float], what: str) -> None:
+    """Read the body against the deadline: requests' timeout bounds each socket read, not the whole body, so a
+    server that drips bytes would otherwise outlast the time budget."""
+    body = bytearray()
+    for chunk in response.iter_content(65536):
+        body += chunk
+        if deadline is not None and time.monotonic() > deadline:
+            response.close()
+            raise BudgetExhausted(f"{what}: the answer arrived too slowly (time budget exhausted)")
+    response._content = bytes(body)
 
 
 def _server_message(response: requests.Response) -> str:
