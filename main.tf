@@ -10,7 +10,7 @@ locals {
   # Create-vs-bring, resolved once.
   vpc_id             = var.create_vpc ? one(aws_vpc.this[*].id) : var.vpc_id
   private_subnet_ids = var.create_vpc ? aws_subnet.private[*].id : var.private_subnet_ids
-  bucket_name        = var.create_bucket ? one(aws_s3_bucket.this[*].id) : var.bucket_name
+  bucket_name        = var.create_bucket ? one(aws_s3_bucket.this[*].bucket) : var.bucket_name
   bucket_arn         = "arn:${local.partition}:s3:::${local.bucket_name}"
   execution_role_arn = var.create_execution_role ? one(aws_iam_role.this[*].arn) : var.execution_role_arn
 

@@ -174,6 +174,16 @@ ROWS: dict[str, dict[str, Any]] = {
     },
 }
 
+# Not an auth row: a customer KMS key and no secret, so the whole execution policy is known at plan time.
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+ROWS["kms"] = {
+    "om": {"api_endpoint": ENDPOINT},
+    "inputs": {"kms_key_arn": KMS_KEY},
+    "options": {"lineage.auth_provider_type": "no-auth"},
+    "secrets": {},
+    "extras": "",
+}
+
 SECRET_VALUES = sorted({v for row in ROWS.values() for v in row["secrets"].values()})
 # Fragments of the secrets that must not leak in any encoding we control (raw, %-doubled).
 SECRET_MARKERS = ["secretpem", "secret%gkey", "secret%jwt", "secret%value", "secret%%value", "secret%%jwt"]
@@ -284,3 +294,45 @@ def test_secrets_absent_from_objects_outputs_policies_and_plan_text(matrix: Plan
 def test_airflow_configuration_options_output_is_sensitive(matrix: Plan) -> None:
     change = matrix.data["output_changes"]["okta__airflow_configuration_options"]
     assert change["after_sensitive"] is True
+
+
+def test_customer_key_wired_everywhere(matrix: Plan) -> None:
+    assert env_of(matrix, "kms")["kms_key"] == KMS_KEY
+    sse = matrix.after("module.kms.aws_s3_bucket_server_side_encryption_configuration.this[0]")
+    rule = sse["rule"][0]["apply_server_side_encryption_by_default"][0]
+    assert rule == {"sse_algorithm": "aws:kms", "kms_master_key_id": KMS_KEY}
+    for key in ("requirements", "plugins"):
+        assert matrix.after(f"module.kms.aws_s3_object.{key}")["kms_key_id"] == KMS_KEY
+
+
+UNSCOPABLE = {"logs:DescribeLogGroups", "s3:GetAccountPublicAccessBlock", "cloudwatch:PutMetricData"}
+
+
+def test_execution_policy_least_privilege(matrix: Plan) -> None:
+    policy = json.loads(matrix.after("module.kms.aws_iam_role_policy.this[0]")["policy"])
+    bucket = matrix.after("module.kms.aws_s3_bucket.this[0]")["bucket"]
+    assert bucket.startswith("airflow-om-kms-")
+    by_sid = {st["Sid"]: st for st in policy["Statement"]}
+    as_list = lambda v: v if isinstance(v, list) else [v]  # noqa: E731
+    for st in policy["Statement"]:
+        actions = set(as_list(st.get("Action", [])))
+        assert not any(a == "*" or a.endswith(":*") for a in actions), st
+        if st.get("Resource") == "*" or "*" in as_list(st.get("Resource", [])):
+            assert actions <= UNSCOPABLE, f"unscoped {actions}"
+    assert sorted(as_list(by_sid["ReadSourceBucket"]["Resource"])) == [
+        f"arn:aws:s3:::{bucket}",
+        f"arn:aws:s3:::{bucket}/*",
+    ]
+    assert (
+        by_sid["WriteOwnLogs"]["Resource"] == "arn:aws:logs:us-east-1:123456789012:log-group:airflow-om-kms-*"
+    )
+    assert by_sid["CeleryQueues"]["Resource"] == "arn:aws:sqs:us-east-1:*:airflow-celery-*"
+    assert by_sid["PublishMetrics"]["Resource"] == "arn:aws:airflow:us-east-1:123456789012:environment/om-kms"
+    assert by_sid["CustomerKey"]["Resource"] == KMS_KEY
+    assert "AwsOwnedQueueKey" not in by_sid and "ReadLineageSecret" not in by_sid
+    trust = json.loads(matrix.after("module.kms.aws_iam_role.this[0]")["assume_role_policy"])
+    condition = trust["Statement"][0]["Condition"]
+    assert condition["StringEquals"]["aws:SourceAccount"] == "123456789012"
+    assert (
+        condition["ArnLike"]["aws:SourceArn"] == "arn:aws:airflow:us-east-1:123456789012:environment/om-kms"
+    )
