@@ -14,10 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (
+from tests.terraform.harness import (
     REPO,
     HarnessError,
     MotoServer,
@@ -25,6 +22,7 @@ from harness import (
     provider_mirror,
     require_terraform,
     write_cli_config,
+    write_module_root,
     write_provider_override,
 )
 
@@ -81,8 +79,6 @@ def plan_root(
         'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n  }\n}\n'
         'provider "aws" {\n  region = "us-east-1"\n}\n'
     )
-    from harness import write_module_root
-
     write_module_root(workdir, {"name": "init", "openmetadata": {"api_endpoint": "http://x/api"}})
     tf = Terraform(workdir, cli_config=tf_cli_config)
     tf.init()

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from harness import REPO
+from tests.terraform.harness import REPO
 
 SCRIPT = REPO / "scripts" / "build_artifacts.py"
 WHEEL = "airflow_openmetadata_lineage-0.1.0-py3-none-any.whl"

@@ -7,7 +7,7 @@ import json
 import subprocess
 
 import pytest
-from harness import REPO
+from tests.terraform.harness import REPO
 
 CHECKOV = REPO / ".venvs" / "checkov" / "bin" / "checkov"
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness import REPO
+from tests.terraform.harness import REPO
 
 GEN = REPO / "scripts" / "gen_tf_docs.py"
 

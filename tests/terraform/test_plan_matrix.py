@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import Plan, Terraform, iter_strings, write_modules_root
+from tests.terraform.harness import Plan, Terraform, iter_strings, write_modules_root
 
 BACKEND = "airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend"
 WHEEL = "/usr/local/airflow/plugins/airflow_openmetadata_lineage-0.1.0-py3-none-any.whl"
