@@ -375,3 +375,25 @@ def test_concurrent_first_reports_write_service_and_pipeline_once(seeded: OMStub
     assert calls.count("PUT /v1/pipelines") == 1
     assert calls.count(f"GET /v1/tables/name/{SRC}") == 1
     assert len(statuses(seeded)) == 6
+
+
+def _missing_table_worker(url: str, spool_dir: str, barrier: Any, index: int) -> None:
+    rep = reporter(url, Path(spool_dir))
+    barrier.wait()
+    run = RunInfo("etl", f"run_{index}", T0 + index, "running", (TaskRunInfo("extract", "success", T0, T0),))
+    rep.report(TaskReport(DAG, run, "extract", ("db.d.s.missing",), (DST,)))
+
+
+def test_a_missing_table_is_looked_up_once_per_worker(seeded: OMStub, tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(6)
+    args = [(seeded.url, str(tmp_path), barrier, i) for i in range(6)]
+    procs = [ctx.Process(target=_missing_table_worker, args=a) for a in args]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    calls = [p for m, p, _, _ in seeded.requests if m == "GET" and p.startswith("/v1/tables/name/")]
+    assert calls.count("/v1/tables/name/db.d.s.missing") == 1, calls
+    assert len(statuses(seeded)) == 6 and not seeded.edges

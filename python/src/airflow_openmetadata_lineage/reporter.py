@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 SERVICE_TTL = 6 * 3600.0
 PIPELINE_TTL = 24 * 3600.0
 TABLE_TTL = 3600.0
+# A table OpenMetadata does not know is remembered worker-wide this long: task processes waiting on the same
+# lookup (single flight) then skip it instead of each asking in turn; a table created later shows up soon.
+MISSING_TABLE_TTL = 60.0
 
 
 class ReportMarks(Protocol):
@@ -223,19 +226,26 @@ class Reporter:
             return cached
         if fqn in self._unknown_tables:
             return None
+        if cached == {"missing": True}:  # another task process of this worker just found it missing
+            return self._unknown_table(fqn)
         with self.cache.single_flight(key, deadline):  # one lookup per worker
             cached = self.cache.get(key)
             if isinstance(cached, str):
                 return cached
+            if cached == {"missing": True}:
+                return self._unknown_table(fqn)
             return self._lookup_table(fqn, key, deadline)
+
+    def _unknown_table(self, fqn: str) -> None:
+        self._unknown_tables.add(fqn)
+        log.warning("OpenMetadata lineage: table %s is not in OpenMetadata; its edges are skipped", fqn)
 
     def _lookup_table(self, fqn: str, key: str, deadline: float) -> Optional[str]:
         try:
             entity = self.client.get(f"/v1/tables/name/{quote_fqn(fqn)}", deadline)
         except NotFoundError:
-            self._unknown_tables.add(fqn)
-            log.warning("OpenMetadata lineage: table %s is not in OpenMetadata; its edges are skipped", fqn)
-            return None
+            self.cache.set(key, {"missing": True}, MISSING_TABLE_TTL)
+            return self._unknown_table(fqn)
         if not isinstance(entity, dict) or not entity.get("id"):
             raise TransientError(f"GET /v1/tables/name/{fqn}: the answer has no id")
         self.cache.set(key, str(entity["id"]), TABLE_TTL)
