@@ -10,6 +10,7 @@ beyond the pipeline name, search, pagination, versions.
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -30,6 +31,8 @@ class OMStub:
         self.edges: dict[tuple[str, str], dict[str, Any]] = {}
         self.fail_next: dict[str, list[int]] = {}
         self.delay = 0.0
+        self.drip = 0.0
+        self.gzip = False
         self.valid_tokens: Optional[set[str]] = None
         self.version = "1.12.14"
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -127,12 +130,22 @@ class OMStub:
                 status, answer = stub.handle(method, self.path, body, self.headers.get("Authorization"))
                 raw = isinstance(answer, bytes)  # a malformed answer, as is
                 data = answer if raw else b"" if answer is None else json.dumps(answer).encode()
+                if stub.gzip and data:  # like a server behind a compressing proxy
+                    data = gzip.compress(data)
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
+                    if stub.gzip and data:
+                        self.send_header("Content-Encoding", "gzip")
                     self.end_headers()
-                    self.wfile.write(data)
+                    if stub.drip:  # a Content-Length body that arrives one byte per `drip` seconds
+                        for i in range(len(data)):
+                            self.wfile.write(data[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(stub.drip)
+                    else:
+                        self.wfile.write(data)
                 except OSError:  # the client gave up (timeout tests)
                     pass
 

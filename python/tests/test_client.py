@@ -145,6 +145,25 @@ def test_timeout_capped_by_deadline(stub: OMStub) -> None:
     assert time.monotonic() - started < 1.0
 
 
+def test_dripping_body_bounded_by_deadline(stub: OMStub) -> None:
+    """Each byte comes within the read timeout, the whole would take ~2.5 s: the deadline still ends it."""
+    stub.drip = 0.1
+    client, _ = client_for(stub, [None], timeout=5.0)
+    started = time.monotonic()
+    with pytest.raises(BudgetExhausted, match="arrived too slowly"):
+        client.get("/v1/system/version", deadline=started + 0.5)
+    assert time.monotonic() - started < 0.5 + 0.3
+
+
+def test_gzip_answers_decoded(stub: OMStub) -> None:
+    stub.gzip = True
+    client, _ = client_for(stub, [None])
+    assert client.get("/v1/system/version", deadline=time.monotonic() + 5) == {"version": "1.12.14"}
+    stub.fail_next["/v1/system/version"] = [503]
+    with pytest.raises(TransientError, match="HTTP 503: injected"):  # error bodies too
+        client.get("/v1/system/version")
+
+
 def test_exhausted_budget_sends_nothing(stub: OMStub) -> None:
     client, _ = client_for(stub, [None])
     with pytest.raises(BudgetExhausted):

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote, urlsplit
 
@@ -200,13 +201,25 @@ class OpenMetadataClient:
 
 def _read_body(response: requests.Response, deadline: Optional[float], what: str) -> None:
     """Read the body against the deadline: requests' timeout bounds each socket read, not the whole body, so a
-    server that drips bytes would otherwise outlast the time budget."""
+    server that drips bytes would otherwise outlast the time budget. `read1` returns whatever has arrived
+    (iter_content blocks until a whole chunk or the end of a Content-Length body)."""
+    import urllib3
+
+    read1 = getattr(response.raw, "read1", None)  # urllib3 >= 2
+    if read1 is None:
+        chunks: Iterator[bytes] = response.iter_content(65536)
+    else:
+        chunks = iter(lambda: read1(65536, decode_content=True), b"")
     body = bytearray()
-    for chunk in response.iter_content(65536):
-        body += chunk
-        if deadline is not None and time.monotonic() > deadline:
-            response.close()
-            raise BudgetExhausted(f"{what}: the answer arrived too slowly (time budget exhausted)")
+    try:
+        for chunk in chunks:
+            body += chunk
+            if deadline is not None and time.monotonic() > deadline:
+                response.close()
+                raise BudgetExhausted(f"{what}: the answer arrived too slowly (time budget exhausted)")
+    except urllib3.exceptions.HTTPError as exc:  # raw reads raise urllib3's own errors
+        response.close()
+        raise TransientError(f"{what}: reading the answer failed ({type(exc).__name__})") from None
     response._content = bytes(body)
 
 
