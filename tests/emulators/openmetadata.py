@@ -784,7 +784,23 @@ class Server(ThreadedWSGIServer):
         super().handle_error(request, client_address)
 
 
-def serve(host: str, port: int, port_file: str | None, ssl_context: Any = None) -> None:
+def write_port(port_file: str, port: int) -> None:
+    tmp = f"{port_file}.tmp"
+    with open(tmp, "w") as fh:
+        fh.write(str(port))
+    os.replace(tmp, port_file)  # atomic: readers never see a partial number
+
+
+def serve(
+    host: str,
+    port: int,
+    port_file: str | None,
+    ssl_context: Any = None,
+    tls_context: Any = None,
+    tls_port_file: str | None = None,
+) -> None:
+    """Serve on `port` (https when `ssl_context`); with `tls_context`, also https on a second free port, same
+    state (so one emulator process serves both plain and TLS clients)."""
     # werkzeug only logs per-request noise here (the failing write after an injected reset); app errors are
     # still logged by Flask's own logger.
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
@@ -792,14 +808,25 @@ def serve(host: str, port: int, port_file: str | None, ssl_context: Any = None) 
     app = create_app(store, TokenVerifier())
     server = Server(host, port, app, handler=QuietHandler, ssl_context=ssl_context)
     server.daemon_threads = True
+    if tls_context is not None:
+        tls_server = Server(host, 0, app, handler=QuietHandler, ssl_context=tls_context)
+        tls_server.daemon_threads = True
+        threading.Thread(target=tls_server.serve_forever, daemon=True).start()
+        tls_port = tls_server.socket.getsockname()[1]
+        if tls_port_file:
+            write_port(tls_port_file, tls_port)  # written before --port-file: that one means "ready"
+        print(f"openmetadata-emulator listening on https://{host}:{tls_port}", flush=True)
     actual = server.socket.getsockname()[1]
     if port_file:
-        tmp = f"{port_file}.tmp"
-        with open(tmp, "w") as fh:
-            fh.write(str(actual))
-        os.replace(tmp, port_file)  # atomic: readers never see a partial number
+        write_port(port_file, actual)
     print(f"openmetadata-emulator listening on {host}:{actual}", flush=True)
     server.serve_forever()
+
+
+def tls_context(certfile: str, keyfile: str | None) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certfile, keyfile)
+    return ctx
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -807,14 +834,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file")
-    parser.add_argument("--certfile", help="serve https with this certificate (PEM)")
+    parser.add_argument("--certfile", help="serve https (only) with this certificate (PEM)")
     parser.add_argument("--keyfile", help="private key for --certfile")
+    parser.add_argument("--tls-cert", help="also serve https on a second free port with this certificate")
+    parser.add_argument("--tls-key", help="private key for --tls-cert")
+    parser.add_argument("--tls-port-file", help="where to write the https port of --tls-cert")
     args = parser.parse_args(argv)
-    ctx = None
-    if args.certfile:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.certfile, args.keyfile)
-    serve(args.host, args.port, args.port_file, ctx)
+    ctx = tls_context(args.certfile, args.keyfile) if args.certfile else None
+    extra = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
+    serve(args.host, args.port, args.port_file, ctx, extra, args.tls_port_file)
 
 
 if __name__ == "__main__":

@@ -288,3 +288,11 @@ def test_bot_put_keeps_non_empty_descriptions(om: OpenMetadataEmulator) -> None:
     put("first")
     kept = put("second")
     assert (kept["description"], kept["tasks"][0]["description"], kept["version"]) == ("first", "first", 0.1)
+
+
+def test_https_listener_shares_state(om: OpenMetadataEmulator) -> None:
+    om.seed_tables("mysql.shop.public.orders")
+    url = f"{om.https_api_url}/v1/tables/name/mysql.shop.public.orders"
+    assert requests.get(url, verify=str(om.ca_cert), timeout=5).json()["name"] == "orders"
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(url, verify=True, timeout=5)

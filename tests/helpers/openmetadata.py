@@ -12,6 +12,7 @@ from typing import Any
 import requests
 
 from .paths import REPO, venv_python
+from .tls import self_signed_cert
 
 EMULATOR = REPO / "tests" / "emulators" / "openmetadata.py"
 
@@ -19,9 +20,13 @@ EMULATOR = REPO / "tests" / "emulators" / "openmetadata.py"
 class OpenMetadataEmulator:
     """Admin client for a running emulator; `api_url` is what `openmetadata_api_endpoint` should be."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, https_url: str | None = None, ca_cert: Path | None = None) -> None:
         self.url = url.rstrip("/")
         self.api_url = f"{self.url}/api"
+        # The same emulator (same state) over TLS, with the self-signed certificate that verifies it.
+        self.https_url = https_url
+        self.https_api_url = f"{https_url}/api" if https_url else None
+        self.ca_cert = ca_cert
         self.http = requests.Session()
         self.http.trust_env = False  # no proxies, no CA bundle overrides for loopback
 
@@ -101,10 +106,22 @@ class EmulatorProcess:
     def start(self) -> OpenMetadataEmulator:
         python = venv_python("oracle")
         port_file = self.workdir / "port"
+        tls_port_file = self.workdir / "tls-port"
+        cert, key = self_signed_cert(self.workdir)
+        tls_args = ["--tls-cert", str(cert), "--tls-key", str(key), "--tls-port-file", str(tls_port_file)]
         log = open(self.log_path, "wb")  # noqa: SIM115 (lives as long as the process)
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         self.proc = subprocess.Popen(
-            [str(python), str(EMULATOR), "--port", "0", "--port-file", str(port_file), *self.extra_args],
+            [
+                str(python),
+                str(EMULATOR),
+                "--port",
+                "0",
+                "--port-file",
+                str(port_file),
+                *tls_args,
+                *self.extra_args,
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -125,7 +142,11 @@ class EmulatorProcess:
         args = self.extra_args
         certfile = args[args.index("--certfile") + 1] if "--certfile" in args else None
         scheme = "https" if certfile else "http"
-        self.client = OpenMetadataEmulator(f"{scheme}://127.0.0.1:{port_file.read_text().strip()}")
+        self.client = OpenMetadataEmulator(
+            f"{scheme}://127.0.0.1:{port_file.read_text().strip()}",
+            https_url=f"https://127.0.0.1:{tls_port_file.read_text().strip()}",
+            ca_cert=cert,
+        )
         self.client.http.verify = certfile or True
         self.client.http.get(f"{self.client.api_url}/v1/system/version", timeout=10).raise_for_status()
         return self.client
