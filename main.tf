@@ -5,7 +5,7 @@ data "aws_region" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  region     = data.aws_region.current.id # the region name on provider 5.x and 6.x (name is deprecated in 6.x)
 
   # Create-vs-bring, resolved once.
   vpc_id             = var.create_vpc ? one(aws_vpc.this[*].id) : var.vpc_id
