@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 # Below this many seconds left, a request cannot usefully start.
 MIN_REQUEST_SECONDS = 0.05
+# Kept back from every request's share of the budget: what runs after the last request (spooling the report,
+# logging) must fit in the budget too.
+WRAP_UP_SECONDS = 0.1
 
 _session: Optional[requests.Session] = None
 _session_lock = threading.Lock()
@@ -104,7 +107,7 @@ class OpenMetadataClient:
     def _timeout(self, deadline: Optional[float]) -> float:
         if deadline is None:
             return self.config.timeout
-        left = deadline - time.monotonic()
+        left = deadline - WRAP_UP_SECONDS - time.monotonic()
         if left < MIN_REQUEST_SECONDS:
             raise BudgetExhausted("time budget exhausted")
         return min(self.config.timeout, left)
@@ -214,7 +217,7 @@ def _read_body(response: requests.Response, deadline: Optional[float], what: str
     try:
         for chunk in chunks:
             body += chunk
-            if deadline is not None and time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline - WRAP_UP_SECONDS:
                 response.close()
                 raise BudgetExhausted(f"{what}: the answer arrived too slowly (time budget exhausted)")
     except urllib3.exceptions.HTTPError as exc:  # raw reads raise urllib3's own errors
