@@ -57,7 +57,7 @@ class Deployment:
     log: Callable[[str], None] = lambda _msg: None
     timings: dict[str, float] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, str] = field(default_factory=dict)  # terraform stdout per command, for slow-step hunting
+    outputs: dict[str, str] = field(default_factory=dict)  # terraform stdout per command (slow-step hunting)
 
     def __post_init__(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)

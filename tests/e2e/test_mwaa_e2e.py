@@ -83,9 +83,11 @@ def _assert_environment(aws: LocalAws, deployment: Deployment, outputs: dict[str
     return env
 
 
-def test_jwt_from_secrets_manager(
-    deployment: Deployment, local_aws: LocalAws, om: OpenMetadataEmulator
+def test_jwt_then_custom_oidc_after_an_in_place_update(
+    deployment: Deployment, local_aws: LocalAws, om: OpenMetadataEmulator, identity: IdentityServers
 ) -> None:
+    """A bot JWT from Secrets Manager; then the module switches the same environment to custom-oidc (SSO) in
+    place, and the next run authenticates through the identity server. One apply/destroy for both."""
     om.seed_tables(*TABLES)
     om.set_auth(enabled=True)
     token = om.token("ingestion-bot")
@@ -105,47 +107,46 @@ def test_jwt_from_secrets_manager(
             [token],
             environment=env,
             bucket=b"".join(_bucket_texts(local_aws, outputs["source_bucket_name"]).values()),
-            outputs={k: v for k, v in outputs.items()},
+            outputs=outputs,
             task_log=result.output,
         )
-    finally:
-        deployment.destroy()
-        print(f"\n[e2e jwt] timings (s): {deployment.timings}")
-    assert local_aws.client("mwaa").list_environments()["Environments"] == []
+        timings = {f"jwt {k}": v for k, v in deployment.timings.items()}
 
-
-def test_custom_oidc_sso(
-    deployment: Deployment, local_aws: LocalAws, om: OpenMetadataEmulator, identity: IdentityServers
-) -> None:
-    om.seed_tables(*TABLES)
-    om.set_auth(**identity.om_auth())
-    identity.reset()
-    realm = identity.realms["custom-oidc"]
-    options = identity.options("custom-oidc")
-    openmetadata = {
-        "api_endpoint": om.api_url,
-        "auth_provider_type": "custom-oidc",
-        "client_id": options["client_id"],
-        "secret_key": options["secret_key"],
-        "token_endpoint": options["token_endpoint"],
-    }
-    try:
+        # Switch to custom-oidc: OpenMetadata now trusts only the identity server's tokens.
+        om.reset()
+        om.seed_tables(*TABLES)
+        om.set_auth(**identity.om_auth())
+        identity.reset()
+        options = identity.options("custom-oidc")
+        openmetadata = {
+            "api_endpoint": om.api_url,
+            "auth_provider_type": "custom-oidc",
+            "client_id": options["client_id"],
+            "secret_key": options["secret_key"],
+            "token_endpoint": options["token_endpoint"],
+        }
         # The identity server's self-signed CA is not a module input: pass it as a plain Airflow option.
         outputs = deployment.apply(openmetadata, {"lineage.ca_bundle": options["ca_bundle"]})
+        assert local_aws.mwaa_emulator is not None
+        calls = [op for op, name in local_aws.mwaa_emulator.requests if name == deployment.name]
+        assert calls.count("CreateEnvironment") == 1 and calls.count("UpdateEnvironment") == 1
         env = _assert_environment(local_aws, deployment, outputs)
+        assert "lineage.jwt_token" not in env["AirflowConfigurationOptions"]
         reference = env["AirflowConfigurationOptions"]["lineage.secret_key"]
         assert _secret_field(local_aws, reference) == options["secret_key"]
         local = deployment.local()
         result = deployment.run(local)
         _assert_lineage(om, result, {options["client_id"]})
-        assert realm.token_requests >= 1
+        assert identity.realms["custom-oidc"].token_requests >= 1
         _assert_no_secret(
-            identity.secrets("custom-oidc"),
+            [token, *identity.secrets("custom-oidc")],
             environment=env,
             bucket=b"".join(_bucket_texts(local_aws, outputs["source_bucket_name"]).values()),
             task_log=result.output,
         )
+        timings.update({f"sso {k}": v for k, v in deployment.timings.items() if k != "init"})
     finally:
         deployment.destroy()
-        print(f"\n[e2e custom-oidc] timings (s): {deployment.timings}")
+        print(f"\n[e2e] timings (s): {deployment.timings}")
     assert local_aws.client("mwaa").list_environments()["Environments"] == []
+    print(f"[e2e] per phase (s): {timings}")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from tests.helpers.local_aws import moto_with_request_context
 from tests.terraform.harness import MotoServer
 

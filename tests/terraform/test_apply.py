@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.helpers.local_aws import LocalAws
 from tests.terraform.harness import REPO, HarnessError, Terraform, provider_mirror, require_terraform, stage
 
