@@ -83,7 +83,7 @@ module "mwaa" {
   extra_requirements = ["apache-airflow-providers-postgres"]
   dags_dir           = "${path.module}/dags"
   startup_script     = "#!/usr/bin/env bash\nexport OPENMETADATA_LINEAGE_EXAMPLE=complete\n"
-  artifacts          = { build_at_apply = true }
+  artifacts          = { build_at_apply = true, python = var.build_python }
 
   tags = { example = "complete" }
 }

@@ -35,3 +35,9 @@ variable "okta_email" {
   description = "Email of the OpenMetadata bot user."
   type        = string
 }
+
+variable "build_python" {
+  description = "Python used to build the wheel and plugins.zip during apply (needs hatchling, else pip fetches it)."
+  type        = string
+  default     = "python3"
+}
