@@ -397,3 +397,31 @@ def test_a_missing_table_is_looked_up_once_per_worker(seeded: OMStub, tmp_path: 
     calls = [p for m, p, _, _ in seeded.requests if m == "GET" and p.startswith("/v1/tables/name/")]
     assert calls.count("/v1/tables/name/db.d.s.missing") == 1, calls
     assert len(statuses(seeded)) == 6 and not seeded.edges
+
+
+WIDE = DagInfo("etl", tuple(TaskInfo(f"t{i}", "PythonOperator") for i in range(8)))
+
+
+def _incomplete_status_worker(url: str, spool_dir: str, barrier: Any, index: int) -> None:
+    rep = reporter(url, Path(spool_dir))
+    run = RunInfo("etl", "r1", T0, "running", (TaskRunInfo(f"t{index}", "success", T0, T0 + 1),), False)
+    rep.ensure_service(time.monotonic() + 5)
+    rep.ensure_pipeline(TaskReport(WIDE, run, f"t{index}"), time.monotonic() + 5)
+    barrier.wait()
+    rep.report(TaskReport(WIDE, run, f"t{index}"))
+
+
+def test_concurrent_incomplete_reports_keep_every_task_status(stub: OMStub, tmp_path: Path) -> None:
+    """Airflow 3 task processes (and replays) merge with the stored run status: on one worker they take turns,
+    so no task's state is lost to a concurrent read-merge-write."""
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(8)
+    args = [(stub.url, str(tmp_path), barrier, i) for i in range(8)]
+    procs = [ctx.Process(target=_incomplete_status_worker, args=a) for a in args]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    kept = {s["name"]: s["executionStatus"] for s in stub.statuses["MWAA.etl"][T0]["taskStatus"]}
+    assert kept == {f"t{i}": "Successful" for i in range(8)}
