@@ -155,6 +155,16 @@ def test_dripping_body_bounded_by_deadline(stub: OMStub) -> None:
     assert time.monotonic() - started < 0.5 + 0.3
 
 
+def test_slow_drip_gap_bounded_by_deadline(stub: OMStub) -> None:
+    """One byte per second: the wait for the next byte ends at the deadline, not a read timeout later."""
+    stub.drip = 1.0
+    client, _ = client_for(stub, [None], timeout=5.0)
+    started = time.monotonic()
+    with pytest.raises(TransientError):
+        client.get("/v1/system/version", deadline=started + 0.6)
+    assert time.monotonic() - started < 0.6 + 0.2
+
+
 def test_gzip_answers_decoded(stub: OMStub) -> None:
     stub.gzip = True
     client, _ = client_for(stub, [None])

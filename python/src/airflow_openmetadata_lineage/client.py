@@ -212,7 +212,15 @@ def _read_body(response: requests.Response, deadline: Optional[float], what: str
     if read1 is None:
         chunks: Iterator[bytes] = response.iter_content(65536)
     else:
-        chunks = iter(lambda: read1(65536, decode_content=True), b"")
+        sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+
+        def next_chunk() -> bytes:
+            if deadline is not None and sock is not None:
+                # each wait for the next bytes ends by the deadline, not a full read timeout later
+                sock.settimeout(max(deadline - WRAP_UP_SECONDS - time.monotonic(), 0.01))
+            return read1(65536, decode_content=True)
+
+        chunks = iter(next_chunk, b"")
     body = bytearray()
     try:
         for chunk in chunks:
