@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
+from typing import Any, Optional, Union
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -31,7 +31,7 @@ class OMStub:
         self.edges: dict[tuple[str, str], dict[str, Any]] = {}
         self.fail_next: dict[str, list[int]] = {}
         self.delay = 0.0
-        self.drip = 0.0
+        self.drip: Union[float, list[float]] = 0.0
         self.gzip = False
         self.valid_tokens: Optional[set[str]] = None
         self.version = "1.12.14"
@@ -139,11 +139,12 @@ class OMStub:
                     if stub.gzip and data:
                         self.send_header("Content-Encoding", "gzip")
                     self.end_headers()
-                    if stub.drip:  # a Content-Length body that arrives one byte per `drip` seconds
+                    if stub.drip:  # a Content-Length body, one byte then a pause (`drip` s, or a list)
+                        pauses = stub.drip if isinstance(stub.drip, list) else [stub.drip]
                         for i in range(len(data)):
                             self.wfile.write(data[i : i + 1])
                             self.wfile.flush()
-                            time.sleep(stub.drip)
+                            time.sleep(pauses[min(i, len(pauses) - 1)])
                     else:
                         self.wfile.write(data)
                 except OSError:  # the client gave up (timeout tests)

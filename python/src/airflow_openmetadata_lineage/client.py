@@ -10,6 +10,7 @@ Messages carry the method, path and status, never a token or a secret.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -212,12 +213,13 @@ def _read_body(response: requests.Response, deadline: Optional[float], what: str
     if read1 is None:
         chunks: Iterator[bytes] = response.iter_content(65536)
     else:
-        sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+        sock = _socket_of(response)
 
         def next_chunk() -> bytes:
             if deadline is not None and sock is not None:
                 # each wait for the next bytes ends by the deadline, not a full read timeout later
-                sock.settimeout(max(deadline - WRAP_UP_SECONDS - time.monotonic(), 0.01))
+                with contextlib.suppress(OSError):  # already closed at the end of the body
+                    sock.settimeout(max(deadline - WRAP_UP_SECONDS - time.monotonic(), 0.01))
             return read1(65536, decode_content=True)
 
         chunks = iter(next_chunk, b"")
@@ -230,8 +232,18 @@ def _read_body(response: requests.Response, deadline: Optional[float], what: str
                 raise BudgetExhausted(f"{what}: the answer arrived too slowly (time budget exhausted)")
     except urllib3.exceptions.HTTPError as exc:  # raw reads raise urllib3's own errors
         response.close()
+        if deadline is not None and time.monotonic() >= deadline - WRAP_UP_SECONDS - 0.02:
+            raise BudgetExhausted(f"{what}: the answer arrived too slowly (time budget exhausted)") from None
         raise TransientError(f"{what}: reading the answer failed ({type(exc).__name__})") from None
     response._content = bytes(body)
+
+
+def _socket_of(response: requests.Response) -> Any:
+    """The socket under a streamed response (urllib3 2 -> http.client -> SocketIO), or None: private
+    attributes, so anything unexpected just means the per-read timeout stays as set at the start."""
+    fp = getattr(getattr(response.raw, "_fp", None), "fp", None)
+    sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    return sock if hasattr(sock, "settimeout") else None
 
 
 def _server_message(response: requests.Response) -> str:
