@@ -184,6 +184,21 @@ ROWS["kms"] = {
     "extras": "",
 }
 
+# Bring your own bucket and role: nothing of either is created, the environment and the objects use them.
+BYO_ROLE = "arn:aws:iam::123456789012:role/my-mwaa-role"
+ROWS["byo"] = {
+    "om": {"api_endpoint": ENDPOINT},
+    "inputs": {
+        "create_bucket": False,
+        "bucket_name": "airflow-my-own-bucket",
+        "create_execution_role": False,
+        "execution_role_arn": BYO_ROLE,
+    },
+    "options": {"lineage.auth_provider_type": "no-auth"},
+    "secrets": {},
+    "extras": "",
+}
+
 SECRET_VALUES = sorted({v for row in ROWS.values() for v in row["secrets"].values()})
 # Fragments of the secrets that must not leak in any encoding we control (raw, %-doubled).
 SECRET_MARKERS = ["secretpem", "secret%gkey", "secret%jwt", "secret%value", "secret%%value", "secret%%jwt"]
@@ -336,3 +351,14 @@ def test_execution_policy_least_privilege(matrix: Plan) -> None:
     assert (
         condition["ArnLike"]["aws:SourceArn"] == "arn:aws:airflow:us-east-1:123456789012:environment/om-kms"
     )
+
+
+def test_bring_your_own_bucket_and_role(matrix: Plan) -> None:
+    env = env_of(matrix, "byo")
+    assert env["source_bucket_arn"] == "arn:aws:s3:::airflow-my-own-bucket"
+    assert env["execution_role_arn"] == BYO_ROLE
+    planned = matrix.addresses()
+    assert not [a for a in planned if a.startswith(("module.byo.aws_s3_bucket", "module.byo.aws_iam_role"))]
+    for key in ("requirements", "plugins"):
+        assert matrix.after(f"module.byo.aws_s3_object.{key}")["bucket"] == "airflow-my-own-bucket"
+    assert matrix.output("byo__lineage_configuration")["lineage.auth_provider_type"] == "no-auth"
