@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from tests.terraform.harness import REPO
 
 SCRIPT = REPO / "scripts" / "build_artifacts.py"

@@ -7,6 +7,7 @@ import json
 import subprocess
 
 import pytest
+
 from tests.terraform.harness import REPO
 
 CHECKOV = REPO / ".venvs" / "checkov" / "bin" / "checkov"

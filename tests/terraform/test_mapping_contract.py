@@ -9,6 +9,7 @@ import sys
 from types import ModuleType
 
 import tomllib
+
 from tests.terraform.harness import REPO
 
 ROW = re.compile(

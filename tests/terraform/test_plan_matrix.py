@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.terraform.harness import Plan, Terraform, iter_strings, write_modules_root
 
 BACKEND = "airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend"

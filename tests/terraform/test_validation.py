@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from tests.terraform.harness import REPO, Terraform, write_modules_root
 
 TFTEST = Path(__file__).with_name("validation.tftest.hcl")
