@@ -37,7 +37,7 @@ def test_requests_per_task_ten_task_dag(
 
     by_kind: dict[str, int] = {}
     for r in warm:
-        kind = f"{r['method']} {r['path'].split('/')[3]}"
+        kind = f"{r['method']} {'status' if r['path'].endswith('/status') else r['path'].split('/')[3]}"
         by_kind[kind] = by_kind.get(kind, 0) + 1
     with capsys.disabled():
         print(
