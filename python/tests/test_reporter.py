@@ -153,6 +153,20 @@ def test_unknown_table_skips_its_edges_warns_once(
     assert sum(MISSING in r.getMessage() for r in caplog.records) == 1
 
 
+def test_stale_table_id_is_looked_up_again_and_the_edge_sent(seeded: OMStub, tmp_path: Path) -> None:
+    new_reporter(seeded, tmp_path).report(
+        report_for("extract", (SRC,), (MID,), run_with(("extract", "success")))
+    )
+    seeded.seed_tables(SRC)  # the table was re-created on the server: a new id, the cached one is stale
+    seeded.edges.clear()
+    seeded.requests.clear()
+    run = run_with(("extract", "success"), ("load", "success"))
+    result = new_reporter(seeded, tmp_path).report(report_for("load", (SRC,), (MID,), run))
+    assert result.edges_sent == 1 and not result.skipped_tables
+    assert (seeded.tables[SRC], seeded.tables[MID]) in seeded.edges
+    assert paths(seeded).count("PUT /v1/lineage") == 2  # the stale try, then one retry with fresh ids
+
+
 def test_same_task_try_reported_once(seeded: OMStub, tmp_path: Path) -> None:
     reporter = new_reporter(seeded, tmp_path)
     report = report_for("extract", (SRC,), (MID,), run_with(("extract", "success")))

@@ -357,13 +357,23 @@ class Reporter:
                 pending.remove(label)
                 continue
             try:
-                self.client.put("/v1/lineage", lineage_body(from_id, to_id, pipeline.id), deadline)
+                try:
+                    self.client.put("/v1/lineage", lineage_body(from_id, to_id, pipeline.id), deadline)
+                except NotFoundError:
+                    # A cached table id went stale (table re-created): look both up again, retry once.
+                    self.cache.delete(self._key("table", inlet))
+                    self.cache.delete(self._key("table", outlet))
+                    from_id, to_id = self.table_id(inlet, deadline), self.table_id(outlet, deadline)
+                    if from_id is None or to_id is None:
+                        result.skipped_tables.extend(
+                            f for f, i in ((inlet, from_id), (outlet, to_id)) if i is None
+                        )
+                        pending.remove(label)
+                        continue
+                    self.client.put("/v1/lineage", lineage_body(from_id, to_id, pipeline.id), deadline)
                 result.edges_sent += 1
             except NotFoundError:
-                # A cached table id went stale (table re-created): forget both, the next report looks them up.
-                self.cache.delete(self._key("table", inlet))
-                self.cache.delete(self._key("table", outlet))
-                log.warning("OpenMetadata lineage: %s: a table id was stale; skipped this time", label)
+                log.warning("OpenMetadata lineage: %s: not found after a fresh table lookup; skipped", label)
             except RejectedError as exc:
                 log.warning("OpenMetadata lineage: %s rejected: %s", label, exc)
             pending.remove(label)
