@@ -317,12 +317,25 @@ def test_failed_try_gets_its_status_and_no_edges(
 # -- the run-level hooks (scheduler side) -------------------------------------------------------------------
 
 
-def test_finished_run_with_self_reported_tasks_costs_no_request(stub: OMStub, reporter: Reporter) -> None:
-    _, tasks = three_tasks()
-    run = FakeDagRun([FakeTI(t, "success") for t in tasks.values()])
-    run.state = "success"
+def test_parallel_last_tasks_leave_pending_and_the_run_hook_settles_it(
+    stub: OMStub, reporter: Reporter
+) -> None:
+    dag, tasks = three_tasks()
+    extract, load, rep = (FakeTI(tasks[t], "success") for t in ("extract", "load", "report"))
+    # load and report finish together: each task's report sees the other still running
+    FakeDagRun([extract, load, FakeTI(tasks["report"], "running")])
+    listener.Airflow2Listener().on_task_instance_success(None, load, session=None)
+    FakeDagRun([extract, FakeTI(tasks["load"], "running"), rep])
+    listener.Airflow2Listener().on_task_instance_success(None, rep, session=None)
+    assert status_puts(stub)[-1]["executionStatus"] == "Pending"
+
+    run = FakeDagRun([extract, load, rep])
+    run.state, run.dag = "success", dag
     listener.Airflow2Listener().on_dag_run_success(run)
-    assert stub.requests == []
+
+    final = status_puts(stub)[-1]
+    assert final["executionStatus"] == "Successful"
+    assert set(task_states(final).values()) == {"Successful"}
 
 
 def test_failed_run_gets_its_final_record(stub: OMStub, reporter: Reporter) -> None:

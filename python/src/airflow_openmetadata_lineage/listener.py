@@ -124,11 +124,6 @@ def report_task_instance(ti: Any, state: str, session: Any = None) -> None:
         log.debug("OpenMetadata lineage: details", exc_info=True)
 
 
-# Task states whose task hooks reported them; any other final state (upstream_failed, skipped, removed, none)
-# belongs to a task that never ran or reported itself, so the run-level hook writes the run's final record.
-SELF_REPORTED = frozenset({"success", "failed", "up_for_retry"})
-
-
 def _session_of(obj: Any) -> Any:
     try:
         from sqlalchemy.orm import object_session
@@ -142,9 +137,9 @@ def _report_run(dag_run: Any) -> None:
     started = time.monotonic()
     session = _session_of(dag_run)
     kwargs = {"session": session} if session is not None else {}
+    # Always write the final record (one request per run, from the scheduler): task reports can't settle the
+    # run's state, e.g. two last tasks finishing in parallel each see the other running and write Pending.
     tis = list(dag_run.get_task_instances(**kwargs))
-    if all(_state_value(ti) in SELF_REPORTED for ti in tis):
-        return  # every task reported its final state itself: no request
     from . import runtime
 
     reporter = runtime.get_reporter()
@@ -168,8 +163,9 @@ def _report_run(dag_run: Any) -> None:
 
 
 def report_dag_run(dag_run: Any) -> None:
-    """Write a finished run's final record when some task never reported itself; never raises. Runs where
-    Airflow decides a run's state: the scheduler (or `dags test`, or the API server on a manual change)."""
+    """Write a finished run's final record (every task's final state, the run's state); never raises.
+    Runs where Airflow decides a run's state: the scheduler (or `dags test`, or the API server on a manual
+    change)."""
     try:
         _report_run(dag_run)
     except Exception as exc:  # never break the scheduler
