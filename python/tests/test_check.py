@@ -48,6 +48,19 @@ def test_refused_token_is_explained(stub: OMStub, tmp_path: Path) -> None:
     assert TOKEN not in result.text()
 
 
+def test_expired_static_jwt_is_named(stub: OMStub, tmp_path: Path) -> None:
+    import base64
+    import json
+
+    payload = base64.urlsafe_b64encode(json.dumps({"sub": "bot", "exp": 1_600_000_000}).encode()).rstrip(b"=")
+    expired = f"eyJhbGciOiJSUzI1NiJ9.{payload.decode()}.c2ln"
+    stub.valid_tokens = {expired}  # even a server that took it: the check says it is stale
+    result = run_check(mapping_getter(options(stub, tmp_path, auth_provider_type="jwt", jwt_token=expired)))
+    assert not result.ok
+    assert "token: EXPIRED at 2020-09-13T12:26:40+00:00 (the server will refuse it)" in result.lines
+    assert expired not in result.text()
+
+
 def test_config_error_reported(tmp_path: Path) -> None:
     result = run_check(mapping_getter({"airflow_service_name": "MWAA"}))
     assert not result.ok

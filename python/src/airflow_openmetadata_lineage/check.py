@@ -45,6 +45,23 @@ def _server_version(client: OpenMetadataClient, deadline: float) -> str:
     return str(version) if version else "unknown"
 
 
+def _expired_at(token: str) -> Optional[str]:
+    """When a JWT's `exp` claim lies in the past, that time (UTC, ISO 8601); else None. Reads the payload
+    without verifying it: only the server can verify, this only tells a stale static token early."""
+    import base64
+    import json
+    from datetime import datetime, timezone
+
+    try:
+        payload = token.split(".")[1]
+        exp = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"]
+        if float(exp) < time.time():
+            return datetime.fromtimestamp(float(exp), timezone.utc).isoformat(timespec="seconds")
+    except Exception:  # not a JWT, or no exp: nothing to say
+        return None
+    return None
+
+
 def _check_server(config: LineageConfig, result: CheckResult) -> None:
     from . import auth
     from .auth.base import AuthError
@@ -57,6 +74,10 @@ def _check_server(config: LineageConfig, result: CheckResult) -> None:
         token = provider.token(deadline)
         result.token_obtained = None if token is None else True
         result.lines.append("token: not needed (no-auth)" if token is None else "token: obtained")
+        expired = None if token is None else _expired_at(token)
+        if expired:
+            result.problems.append(f"token: expired at {expired}: issue a new one")
+            result.lines.append(f"token: EXPIRED at {expired} (the server will refuse it)")
     except AuthError as exc:
         result.token_obtained = False
         result.problems.append(f"token: {exc}")
