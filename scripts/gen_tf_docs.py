@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Generate the inputs/outputs tables of docs/module.md from variables.tf and outputs.tf (stdlib only).
+"""Generate the inputs/outputs tables of README.md and docs/module.md from variables.tf and outputs.tf.
 
-Usage: scripts/gen_tf_docs.py           rewrite the tables between the BEGIN/END markers in docs/module.md
-       scripts/gen_tf_docs.py --check   exit 1 (and say so) when docs/module.md is out of date
+Stdlib only. Usage: scripts/gen_tf_docs.py           rewrite the tables between the BEGIN/END markers
+                    scripts/gen_tf_docs.py --check   exit 1 (and say so) when a document is out of date
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DOC = REPO / "docs" / "module.md"
+DOCS = (REPO / "README.md", REPO / "docs" / "module.md")
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
 BLOCK = re.compile(r'^(variable|output)\s+"([^"]+)"\s*\{', re.M)
@@ -187,9 +187,9 @@ def render(variables: list[Item], outputs: list[Item]) -> str:
     return "\n".join(lines)
 
 
-def updated_doc(doc: str, tables: str) -> str:
+def updated_doc(doc: str, tables: str, path: Path = DOCS[1]) -> str:
     if BEGIN not in doc or END not in doc:
-        raise SystemExit(f"gen_tf_docs: {DOC} lacks the {BEGIN} / {END} markers")
+        raise SystemExit(f"gen_tf_docs: {path} lacks the {BEGIN} / {END} markers")
     head, rest = doc.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     return head + tables + tail
@@ -197,7 +197,7 @@ def updated_doc(doc: str, tables: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if docs/module.md is out of date")
+    parser.add_argument("--check", action="store_true", help="fail if a document is out of date")
     args = parser.parse_args(argv)
     variables = [i for i in parse(REPO / "variables.tf") if i.kind == "variable"]
     outputs = [i for i in parse(REPO / "outputs.tf") if i.kind == "output"]
@@ -205,15 +205,23 @@ def main(argv: list[str] | None = None) -> int:
         if not description(item.attrs.get("description")):
             print(f"gen_tf_docs: {item.kind} {item.name!r} has no description", file=sys.stderr)
             return 1
-    doc = DOC.read_text()
-    new = updated_doc(doc, render(variables, outputs))
-    if args.check:
-        if new != doc:
-            print("gen_tf_docs: docs/module.md is out of date: run scripts/gen_tf_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(new)
-    print(f"gen_tf_docs: {len(variables)} inputs, {len(outputs)} outputs -> {DOC.relative_to(REPO)}")
+    tables = render(variables, outputs)
+    stale = []
+    for path in DOCS:
+        doc = path.read_text()
+        new = updated_doc(doc, tables, path)
+        if new == doc:
+            continue
+        stale.append(path.relative_to(REPO))
+        if not args.check:
+            path.write_text(new)
+    if args.check and stale:
+        names = ", ".join(map(str, stale))
+        print(f"gen_tf_docs: {names} out of date: run scripts/gen_tf_docs.py", file=sys.stderr)
+        return 1
+    if not args.check:
+        written = ", ".join(map(str, stale)) or "up to date"
+        print(f"gen_tf_docs: {len(variables)} inputs, {len(outputs)} outputs -> {written}")
     return 0
 
 
