@@ -256,6 +256,8 @@ def _projected(cell: dict, run: str, tasks: int) -> float | None:
 
 
 def _errors(runs: list[dict]) -> str:
+    if not runs:
+        return "n/a"
     non_2xx = "; ".join(sorted({r["non_2xx"] for r in runs}))
     errors = sum(len(r["task_errors"]) for r in runs)
     failed = sum(1 for r in runs if r["returncode"] not in (0, None))
