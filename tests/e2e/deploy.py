@@ -73,9 +73,15 @@ class Deployment:
         finally:
             self.timings[what] = round(time.monotonic() - started, 1)
 
-    def apply(self, openmetadata: dict[str, Any], options: dict[str, str] | None = None) -> dict[str, Any]:
+    def apply(
+        self,
+        openmetadata: dict[str, Any],
+        options: dict[str, str] | None = None,
+        airflow_version: str = "2.10.3",
+    ) -> dict[str, Any]:
         self.variables = {
             "name": self.name,
+            "airflow_version": airflow_version,
             "vpc_id": self.network["vpc_id"],
             "private_subnet_ids": self.network["subnet_ids"],
             "openmetadata": {"airflow_service_name": SERVICE, **openmetadata},

@@ -78,7 +78,10 @@ def _assert_environment(aws: LocalAws, deployment: Deployment, outputs: dict[str
     assert lineage == outputs["lineage_configuration"], (
         "MWAA holds other lineage options than the module reports"
     )
-    assert options["lineage.backend"] == "airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend"
+    if env["AirflowVersion"].startswith("2."):
+        assert options["lineage.backend"] == "airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend"
+    else:  # Airflow 3 has no lineage backend: the wheel's listener plugin loads by entry point
+        assert "lineage.backend" not in options
     assert env["PluginsS3ObjectVersion"] == outputs["plugins_s3_object_version"]
     return env
 
@@ -150,3 +153,28 @@ def test_jwt_then_custom_oidc_after_an_in_place_update(
         print(f"\n[e2e] timings (s): {deployment.timings}")
     assert local_aws.client("mwaa").list_environments()["Environments"] == []
     print(f"[e2e] per phase (s): {timings}")
+
+
+def test_airflow3_listener_with_jwt(
+    deployment: Deployment, local_aws: LocalAws, om: OpenMetadataEmulator
+) -> None:
+    """An Airflow 3.0.6 environment: the same module inputs, reported by the wheel's listener plugin."""
+    om.seed_tables(*TABLES)
+    om.set_auth(enabled=True)
+    token = om.token("ingestion-bot")
+    try:
+        outputs = deployment.apply(
+            {"api_endpoint": om.api_url, "auth_provider_type": "openmetadata", "jwt_token": token},
+            airflow_version="3.0.6",
+        )
+        env = _assert_environment(local_aws, deployment, outputs)
+        assert env["AirflowVersion"] == "3.0.6"
+        local = deployment.local()
+        assert local.venv == "mwaa-local-3"
+        result = deployment.run(local)
+        _assert_lineage(om, result, {"ingestion-bot"})
+        _assert_no_secret([token], environment=env, task_log=result.output)
+    finally:
+        deployment.destroy()
+        print(f"\n[e2e airflow 3] timings (s): {deployment.timings}")
+    assert local_aws.client("mwaa").list_environments()["Environments"] == []

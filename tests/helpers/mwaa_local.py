@@ -31,7 +31,7 @@ from .airflow_runner import DagRunResult, run_dag, template_db
 from .paths import VENVS
 
 MWAA_PLUGINS = "/usr/local/airflow/plugins/"
-VENV_NAME = "mwaa-local"
+VENV_PREFIX = "mwaa-local"  # .venvs/mwaa-local-2, .venvs/mwaa-local-3: one per Airflow major version
 # Local stand-ins for MWAA's images: the major version picks the Airflow the venv is built on.
 BASE_AIRFLOW = {"2": ["apache-airflow==2.10.5"], "3": ["apache-airflow==3.0.6", "fastapi[standard]<0.132"]}
 
@@ -65,11 +65,18 @@ class LocalEnvironment:
     home: Path
     env: dict[str, str]
     requirements: str
+    venv: str
     timings: dict[str, float] = field(default_factory=dict)
 
     def run(self, dag_id: str, logical_date: str | None = None, timeout: float = 300) -> DagRunResult:
         return run_dag(
-            dag_id, venv=VENV_NAME, home=self.home, env=self.env, logical_date=logical_date, timeout=timeout
+            dag_id,
+            venv=self.venv,
+            home=self.home,
+            env=self.env,
+            logical_date=logical_date,
+            reserialize=self.venv.endswith("-3"),  # Airflow 3 needs serialized DAGs before `dags test`
+            timeout=timeout,
         )
 
 
@@ -106,13 +113,25 @@ def _uv() -> Path:
 
 
 def _python_for(major: str) -> str:
+    """A python that runs: PATH, then pyenv's installs (its shims may exist and fail), like bootstrap.sh."""
     wanted = "3.12" if major == "3" else "3.11"
-    found = shutil.which(f"python{wanted}")
-    return found or wanted  # uv finds a managed or system interpreter by version
+    candidates = [shutil.which(f"python{wanted}")]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates += sorted(str(p) for p in pyenv.glob(f"{wanted}*/bin/python{wanted}"))
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "import sys"], capture_output=True, check=False).returncode == 0:
+            return candidate
+    raise MwaaLocalError(
+        f"no working python{wanted} (needed for Airflow {major}.x): install it or add it to PATH"
+    )
+
+
+def venv_name(airflow_version: str) -> str:
+    return f"{VENV_PREFIX}-{airflow_version.split('.', 1)[0]}"
 
 
 def build_venv(requirements: str, plugins_dir: Path, airflow_version: str, log: Any = None) -> float:
-    """Installs Airflow + requirements.txt into .venvs/mwaa-local; reused while its inputs are unchanged.
+    """Installs Airflow + requirements.txt into .venvs/mwaa-local-<major>; reused while its inputs match.
 
     Returns the seconds spent (0 when reused). The key covers the requirements text and every file of the
     plugins folder, so a new wheel inside plugins.zip always means a fresh install.
@@ -125,9 +144,9 @@ def build_venv(requirements: str, plugins_dir: Path, airflow_version: str, log: 
         if path.is_file():
             digest.update(path.relative_to(plugins_dir).as_posix().encode() + path.read_bytes())
     key = digest.hexdigest()[:24]
-    venv = VENVS / VENV_NAME
+    venv = VENVS / venv_name(airflow_version)
     VENVS.mkdir(parents=True, exist_ok=True)
-    with open(VENVS / f"{VENV_NAME}.lock", "w") as lock:
+    with open(VENVS / f"{venv.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         stamp = venv / ".mwaa-key"
         if stamp.exists() and stamp.read_text() == key and (venv / "bin" / "airflow").exists():
@@ -197,7 +216,8 @@ def prepare(
     dags = _download_dags(s3, bucket, description.get("DagS3Path", ""), home / "dags")
     timings["fetch_s"] = time.monotonic() - started
     timings["venv_s"] = build_venv(requirements, plugins, description["AirflowVersion"], log=log)
-    shutil.copy2(template_db(VENV_NAME), home / "airflow.db")  # migrated once per venv build
+    venv = venv_name(description["AirflowVersion"])
+    shutil.copy2(template_db(venv), home / "airflow.db")  # migrated once per venv build
     env = option_env(description.get("AirflowConfigurationOptions", {}))
     env.update(aws_env or {})
     env.update(extra_env or {})
@@ -211,7 +231,7 @@ def prepare(
     )
     if log:
         log(f"environment {name}: {len(env)} variables, DAGs {dags}, plugins {sorted(os.listdir(plugins))}")
-    return LocalEnvironment(name, description, home, env, requirements, timings)
+    return LocalEnvironment(name, description, home, env, requirements, venv, timings)
 
 
 def aws_env_for(endpoint: str, region: str) -> dict[str, str]:

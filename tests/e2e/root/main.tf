@@ -36,6 +36,11 @@ variable "airflow_configuration_options" {
   default = {}
 }
 
+variable "airflow_version" {
+  type    = string
+  default = "2.10.3"
+}
+
 variable "plugins_zip_path" {
   type = string
 }
@@ -48,6 +53,7 @@ module "mwaa" {
   source = "../../.."
 
   name                           = var.name
+  airflow_version                = var.airflow_version
   vpc_id                         = var.vpc_id
   private_subnet_ids             = var.private_subnet_ids
   openmetadata                   = var.openmetadata
