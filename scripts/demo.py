@@ -119,11 +119,17 @@ def run_demo(work: Path, progress: Progress, cleanups: list[Callable[[], None]])
     plugins_zip = progress.step("Building the wheel and plugins.zip", build)
 
     def start() -> tuple[Any, Any]:
-        aws = LocalAws(delay=1.0).start()
-        cleanups.append(aws.stop)
-        process = EmulatorProcess()
-        cleanups.append(process.stop)
-        om = process.start()
+        # Ctrl-C reaches the whole process group: the emulators ignore it (an ignored SIGINT is inherited), so
+        # they still serve `terraform destroy` during teardown, which stops them with SIGTERM afterwards.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            aws = LocalAws(delay=1.0).start()
+            cleanups.append(aws.stop)
+            process = EmulatorProcess()
+            cleanups.append(process.stop)
+            om = process.start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
         progress.info(f"moto (S3, IAM, EC2, KMS, Secrets Manager, Logs): {aws.endpoint}")
         progress.info(f"MWAA control plane: {aws.mwaa_url}")
         progress.info(f"OpenMetadata: {om.api_url}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import signal
 import sys
 from typing import Any
 
@@ -88,6 +89,20 @@ def patch() -> None:
     SecurityGroupRule.description = property(_rule_description)  # type: ignore[assignment,method-assign]
 
 
+def keep_sigint_ignored() -> None:
+    """Started with SIGINT ignored (scripts/demo.py shields its servers from Ctrl-C so teardown can still use
+    them): moto's main() would install its own SIGINT handler, so refuse that one handler."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        return
+    install = signal.signal
+
+    def guarded(signum: int, handler: Any) -> Any:
+        return signal.SIG_IGN if signum == signal.SIGINT else install(signum, handler)
+
+    signal.signal = guarded  # type: ignore[assignment]
+
+
 if __name__ == "__main__":
     patch()
+    keep_sigint_ignored()
     main(sys.argv[1:])
