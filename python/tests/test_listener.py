@@ -338,6 +338,16 @@ def test_parallel_last_tasks_leave_pending_and_the_run_hook_settles_it(
     assert set(task_states(final).values()) == {"Successful"}
 
 
+def test_run_hook_sends_nothing_while_retry_after_holds(stub: OMStub, reporter: Reporter) -> None:
+    dag, tasks = three_tasks()
+    run = FakeDagRun([FakeTI(t, "success") for t in tasks.values()])
+    run.state, run.dag = "success", dag
+    assert reporter.spool is not None
+    reporter.spool._hold_for(60)  # a 429 with Retry-After: 60 seen by a task of this worker
+    listener.Airflow2Listener().on_dag_run_success(run)
+    assert stub.requests == []
+
+
 def test_failed_run_gets_its_final_record(stub: OMStub, reporter: Reporter) -> None:
     dag, tasks = three_tasks()
     extract, load = FakeTI(tasks["extract"], "success"), FakeTI(tasks["load"], "failed")

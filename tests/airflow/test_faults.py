@@ -66,7 +66,11 @@ def test_task_succeeds_within_budget(
         print(f" [{fault}: lineage added {overheads['copy']:.2f}s, budget {TIME_BUDGET}s]", end="")
     assert overheads["copy"] <= TIME_BUDGET + MARGIN, f"{fault}: lineage added {overheads['copy']:.2f}s"
     state = om.state()
-    assert state["edges"] == [] and state["statuses"] == {}
+    assert state["edges"] == []
+    if fault != "slow-trickle":
+        assert state["statuses"] == {}
+    # slow-trickle: every request fits its own timeout, so after the task the run-level hook (its own budget)
+    # delivers the run's final record; the point here is the time the task was held
     if fault != "server-down":
         assert om.requests(), "the backend never reached the emulator"
     if fault.endswith("-token"):

@@ -462,6 +462,8 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
 
     def pipeline_view(entity: dict[str, Any], fields: str | None) -> dict[str, Any]:
         wanted = {f.strip() for f in (fields or "").split(",") if f.strip()}
+        if "*" in wanted:  # the real server's EntityRepository.getFields: "*" means every allowed field
+            wanted = set(optional_pipeline_fields)
         allowed = set(Pipeline.model_fields) | {"followers", "votes", "extension"}
         for name in wanted:
             if name not in allowed:

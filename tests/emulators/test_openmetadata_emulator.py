@@ -57,6 +57,8 @@ def test_service_and_pipeline_create_update(om: OpenMetadataEmulator) -> None:
         om, "GET", f'/v1/pipelines/name/{SVC}."dag.with.dots"', params={"fields": "tasks,sourceHash"}
     ).json()
     assert [t["name"] for t in full["tasks"]] == ["extract"]
+    star = api(om, "GET", f'/v1/pipelines/name/{SVC}."dag.with.dots"', params={"fields": "*"})
+    assert star.status_code == 200 and [t["name"] for t in star.json()["tasks"]] == ["extract"]
     bad = api(om, "GET", f'/v1/pipelines/name/{SVC}."dag.with.dots"', params={"fields": "nope"})
     assert bad.json() == {"code": 400, "message": "Invalid field name nope"}
 

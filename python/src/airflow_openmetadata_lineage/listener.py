@@ -154,6 +154,8 @@ def _report_run(dag_run: Any) -> None:
     body = status_body(final_run_info(dag_run, tis), names, reporter.config.airflow_base_url, airflow_major())
     fqn = pipeline_fqn(reporter.config.service_name, dag_run.dag_id)
     try:
+        if reporter.spool is not None:
+            reporter.spool.check_backoff()  # the server's Retry-After still holds: send nothing
         reporter.client.put(
             f"/v1/pipelines/{quote_fqn(fqn)}/status", body, started + reporter.config.time_budget
         )
