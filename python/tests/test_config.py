@@ -41,7 +41,7 @@ def test_minimal_config_defaults(tmp_path: Path) -> None:
     assert config.service_name == "MWAA"
     assert config.endpoint == "http://openmetadata:8585/api"
     assert config.auth_provider_type == "no-auth"
-    assert (config.timeout, config.time_budget, config.verify) == (5.0, 10.0, True)
+    assert (config.timeout, config.time_budget, config.verify) == (5.0, 5.0, True)
     assert config.airflow_base_url == "http://localhost:8080"
     assert config.spool_dir.endswith("airflow-openmetadata-lineage")
     assert config.options == {}

@@ -74,7 +74,7 @@ KEY_HINTS = {
 }
 
 DEFAULT_TIMEOUT = 5.0
-DEFAULT_TIME_BUDGET = 10.0
+DEFAULT_TIME_BUDGET = 5.0
 DEFAULT_BASE_URL = "http://localhost:8080"
 # The spool of undelivered reports (spool.py): ~10 MiB holds thousands of reports; a day covers an outage
 # someone notices, while older run statuses would mostly be noise.

@@ -71,7 +71,7 @@ LINEAGE_OPTIONS: dict[str, dict[str, Any]] = {
     "audience": _option("google / auth0 / custom-oidc: the token audience, when it differs."),
     "timeout": _option("Seconds per HTTP request.", example="5", default="5", type_="float"),
     "time_budget": _option(
-        "Total seconds one report may add to a task.", example="10", default="10", type_="float"
+        "Total seconds one report may add to a task.", example="5", default="5", type_="float"
     ),
     "verify_ssl": _option("true, false, or a path to a CA bundle.", example="true", default="true"),
     "ca_bundle": _option("A path to a CA bundle (same as verify_ssl=<path>)."),
