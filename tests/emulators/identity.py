@@ -36,9 +36,7 @@ from __future__ import annotations
 
 import argparse
 import base64
-import datetime
 import hmac
-import ipaddress
 import json
 import logging
 import threading
@@ -52,10 +50,8 @@ import jwt
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, grants
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion, JWTBearerGrant
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from flask import Flask, Response, jsonify, request
 from joserfc.jwk import RSAKey
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -85,31 +81,9 @@ def public_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
 
 def self_signed_cert(directory: Path) -> tuple[str, str]:
     """A certificate for localhost / 127.0.0.1 (also usable as the CA bundle that trusts it)."""
-    key = new_rsa_key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    directory.mkdir(parents=True, exist_ok=True)
-    cert_path, key_path = directory / "identity-cert.pem", directory / "identity-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_text(private_pem(key))
-    key_path.chmod(0o600)
+    from tests.helpers.tls import self_signed_cert as write_cert
+
+    cert_path, key_path = write_cert(directory, prefix="identity-")
     return str(cert_path), str(key_path)
 
 
@@ -657,4 +631,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
 
 if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: make `tests` importable
     main()

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 
-def self_signed_cert(directory: Path) -> tuple[Path, Path]:
-    """Write cert.pem and key.pem into `directory`; the cert is its own CA bundle."""
+def self_signed_cert(directory: Path, prefix: str = "") -> tuple[Path, Path]:
+    """Write <prefix>cert.pem and <prefix>key.pem (0600) into `directory`; the cert is its own CA bundle."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -34,11 +34,13 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = directory / f"{prefix}cert.pem", directory / f"{prefix}key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
+    key_path.chmod(0o600)
     return cert_path, key_path
