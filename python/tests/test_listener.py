@@ -68,6 +68,7 @@ class FakeDagRun:
             ti.dag_run = self
 
     def get_task_instances(self, session: Any = None) -> list[FakeTI]:
+        self.queries = getattr(self, "queries", 0) + 1
         return self.tis
 
 
@@ -274,7 +275,9 @@ def test_backend_then_listener_report_once(stub: OMStub, reporter: Reporter) -> 
 
     backend.OpenMetadataLineageBackend().send_lineage(operator=tasks["extract"], context=context)
     ti.state = "success"  # Airflow saves the state, then calls the listener
+    queries_after_backend = run.queries
     listener.Airflow2Listener().on_task_instance_success(None, ti, session=None)
+    assert run.queries == queries_after_backend, "the listener re-read the run for a try already reported"
 
     [status] = status_puts(stub)
     assert task_states(status) == {"extract": "Successful", "load": "Pending", "report": "Pending"}

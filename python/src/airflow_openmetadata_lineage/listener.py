@@ -98,8 +98,18 @@ def _report(ti: Any, state: str, session: Any) -> None:
     reporter = runtime.get_reporter()
     if reporter is None:
         return  # configuration error: logged once by runtime
-    from .adapter import task_report
+    from .adapter import task_report, task_run_info
+    from .reporter import try_key
 
+    legacy_try = _legacy_try_number(ti)
+    run_id = getattr(ti, "run_id", None)
+    if state == "success" and run_id is not None:
+        # On 2.x the backend usually reported this try already: skip the DB reads and the DAG walk.
+        probe = task_run_info(ti)
+        key = try_key(dag.dag_id, run_id, probe.task_id, probe.map_index, legacy_try or probe.try_number)
+        if reporter.marks.seen(key):
+            log.debug("OpenMetadata lineage: %s.%s already reported", dag.dag_id, task.task_id)
+            return
     dag_run, siblings, complete = _run_and_siblings(ti, dag, session)
     if dag_run is None:
         log.warning("OpenMetadata lineage: %s.%s has no DAG run; nothing sent", dag.dag_id, task.task_id)
@@ -109,7 +119,6 @@ def _report(ti: Any, state: str, session: Any) -> None:
         report = replace(report, inlets=(), outlets=())
     if not complete:  # sibling states without times, or none: merge with what OpenMetadata holds
         report = replace(report, run=replace(report.run, complete=False))
-    legacy_try = _legacy_try_number(ti)
     if legacy_try is not None:
         report = replace(report, try_number=legacy_try)
     reporter.report(report, deadline=started + reporter.config.time_budget)

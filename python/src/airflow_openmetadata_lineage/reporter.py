@@ -48,6 +48,10 @@ class ReportMarks(Protocol):
         """True the first time `key` is claimed (go ahead and report), False afterwards."""
         ...
 
+    def seen(self, key: str) -> bool:
+        """Whether `key` was claimed already (a cheap look before building a report)."""
+        ...
+
 
 class MemoryMarks:
     def __init__(self) -> None:
@@ -61,10 +65,19 @@ class MemoryMarks:
             self._seen.add(key)
             return True
 
+    def seen(self, key: str) -> bool:
+        with self._lock:
+            return key in self._seen
+
+
+def try_key(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> str:
+    """The "already reported" mark of one task instance try."""
+    return f"{dag_id}|{run_id}|{task_id}|{map_index}|{try_number}"
+
 
 def mark_key(report: TaskReport) -> str:
     r = report
-    return f"{r.dag.dag_id}|{r.run.run_id}|{r.task_id}|{r.map_index}|{r.try_number}"
+    return try_key(r.dag.dag_id, r.run.run_id, r.task_id, r.map_index, r.try_number)
 
 
 @dataclass
