@@ -53,6 +53,20 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
+class ColumnLineage:
+    """One output column and the input columns it comes from, on the edge from_table -> to_table.
+
+    Column names are plain names as the SQL or OpenLineage facet gives them; the reporter turns them into column
+    FQNs of the tables and drops those OpenMetadata does not know."""
+
+    from_table: str  # table FQN
+    to_table: str  # table FQN
+    to_column: str
+    from_columns: tuple[str, ...]
+    function: Optional[str] = None  # the transformation, when known (e.g. "sum(amount)")
+
+
+@dataclass(frozen=True)
 class TaskReport:
     """One task instance's report: everything the reporter needs, as plain data (JSON-able for a spool)."""
 
@@ -65,6 +79,7 @@ class TaskReport:
     map_index: int = -1
     try_number: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    column_lineage: tuple[ColumnLineage, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +99,10 @@ class TaskReport:
                 "run": RunInfo(**run),
                 "inlets": tuple(data.get("inlets", ())),
                 "outlets": tuple(data.get("outlets", ())),
+                "column_lineage": tuple(
+                    ColumnLineage(**{**c, "from_columns": tuple(c.get("from_columns", ()))})
+                    for c in data.get("column_lineage", ())
+                ),
             }
         )
 
