@@ -210,7 +210,7 @@ class OMStub:
 
 
 def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> None:
-    """The JSON Patch operations the wheel sends: add/replace/remove of a top-level member, add to a list's end."""
+    """The JSON Patch operations the wheel sends: add/replace/remove of a top-level member, append."""
     for op in ops:
         parts = op["path"].lstrip("/").split("/")
         if len(parts) == 2 and parts[1] == "-":
