@@ -41,12 +41,11 @@ def test_task_succeeds_within_budget(
 ) -> None:
     om.seed_tables("mysql.shop.public.orders", "mysql.shop.staging.orders_copy")
     endpoint = om.api_url
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = om.bot_env()
     secret = None
     if fault == "server-down":
         endpoint = f"http://127.0.0.1:{closed_port()}/api"
     elif fault.endswith("-token"):
-        om.set_auth(enabled=True)
         secret = om.token(ttl=-60)
         options = {"auth_provider_type": "openmetadata", "jwt_token": secret}
     else:

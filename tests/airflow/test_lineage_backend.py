@@ -95,7 +95,7 @@ def test_every_xlet_form_with_jwt_auth(om: OpenMetadataEmulator) -> None:
 
 def test_unknown_table_skips_only_its_edge(om: OpenMetadataEmulator) -> None:
     om.seed_tables("mysql.shop.public.orders", "mysql.shop.staging.orders_copy")
-    env = lineage_env(om.url)  # the endpoint without its trailing /api is accepted too
+    env = lineage_env(om.url, **om.bot_env())  # the endpoint without its trailing /api is accepted too
 
     result = run_dag("om_unknown", ["om_unknown.py"], env=env, logical_date=LOGICAL_DATE)
 
@@ -143,7 +143,7 @@ def test_pipeline_sent_only_when_the_dag_changes(om: OpenMetadataEmulator, om_en
 
 def test_config_error_one_clear_line_nothing_sent(om: OpenMetadataEmulator) -> None:
     """A missing required option: one log line naming it, nothing sent, the task succeeds."""
-    env = lineage_env(om.api_url)
+    env = lineage_env(om.api_url, **om.bot_env())
     del env["AIRFLOW__LINEAGE__AIRFLOW_SERVICE_NAME"]
 
     result = run_dag("om_forms", ["om_forms.py"], env=env, logical_date=LOGICAL_DATE)
