@@ -38,6 +38,7 @@ class OMStub:
         self.gzip = False
         self.valid_tokens: Optional[set[str]] = None
         self.version = "1.12.14"
+        self.principal: Optional[dict[str, Any]] = {"name": "ingestion-bot", "isBot": True}  # None: unknown
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api"
@@ -78,6 +79,10 @@ class OMStub:
     def _route(self, method: str, path: str, body: Any, query: dict[str, list[str]]) -> tuple[int, Any]:
         if method == "GET" and path == "/v1/system/version":
             return 200, {"version": self.version}
+        if self.principal is None:  # an SSO principal OpenMetadata has no user for: 404 on any call
+            return 404, {"code": 404, "message": "user instance for stranger not found"}
+        if method == "GET" and path == "/v1/users/loggedInUser":
+            return 200, self.principal
         if method == "POST" and path == "/v1/services/pipelineServices":
             if body["name"] in self.services:
                 return 409, {"code": 409, "message": "Entity already exists"}

@@ -359,3 +359,28 @@ def test_cache_concurrent_processes_lose_nothing(tmp_path: Path) -> None:
     assert all(p.exitcode == 0 for p in procs)
     cache = DiskCache(str(tmp_path))
     assert all(cache.get(f"w{w}-{i}") == i for w in range(6) for i in range(25))
+
+
+def test_unknown_sso_principal_is_one_setup_error_not_a_missing_entity(
+    seeded: OMStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    new_reporter(seeded, tmp_path).report(
+        report_for("extract", (SRC,), (MID,), run_with(("extract", "success")))
+    )
+    seeded.principal = None  # the token's principal is no user in OpenMetadata: 404 on every call
+    seeded.requests.clear()
+    caplog.set_level(logging.WARNING, logger="airflow_openmetadata_lineage")
+    handed: list[TaskReport] = []
+    reporter = new_reporter(seeded, tmp_path, on_undelivered=lambda r, e: handed.append(r))
+    for task, try_number in (("load", 1), ("load", 2)):
+        run = run_with(("extract", "success"), (task, "success"))
+        result = reporter.report(report_for(task, (MID,), (DST,), run, try_number=try_number))
+        assert not result.status_sent and "no user or bot named 'stranger'" in (result.error or "")
+    assert not handed  # nothing kept to be replayed forever
+    lines = [r for r in caplog.records if "no user or bot named" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].levelname == "ERROR"  # one clear line per process
+    assert "Create that user (or a bot)" in lines[0].getMessage()
+    # no re-creation of the service or pipeline, no table remembered as missing
+    assert not seeded.calls("POST") and not seeded.calls("PATCH")
+    cache = DiskCache(str(tmp_path))
+    assert cache.get(reporter._key("table", DST)) is None and cache.get(reporter._key("table", MID))

@@ -107,6 +107,39 @@ class TaskReport:
         )
 
 
+# -- server versions the request shapes fit ----------------------------------------------------------------
+
+# OpenMetadata 1.0/1.1 have no sourceUrl/sourceHash on pipelines (their request models forbid unknown fields);
+# 0.x drew lineage through the pipeline entity. From 1.12 a PipelineStatus also takes executionId and endTime.
+MIN_SERVER = (1, 2)
+RUN_DETAILS_SINCE = (1, 12)
+
+
+def parse_version(text: str) -> Optional[tuple[int, int]]:
+    """ "1.12.14" -> (1, 12); None when it is not a version."""
+    parts = str(text).strip().lstrip("v").split(".")
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        return None
+
+
+def unsupported_server(version: str) -> Optional[str]:
+    """Why a server of this version can't take our requests, or None when it can (or is unknown)."""
+    parsed = parse_version(version)
+    if parsed is not None and parsed < MIN_SERVER:
+        return (
+            f"OpenMetadata {version} is not supported (its pipelines lack sourceUrl/sourceHash):"
+            f" use a server >= {MIN_SERVER[0]}.{MIN_SERVER[1]}"
+        )
+    return None
+
+
+def has_run_details(version: str) -> bool:
+    parsed = parse_version(version)
+    return parsed is not None and parsed >= RUN_DETAILS_SINCE
+
+
 # -- URLs into the Airflow UI --------------------------------------------------------------------------------
 
 

@@ -41,13 +41,16 @@ from .model import (
     TaskReport,
     columns_lineage,
     edge_patch,
+    has_run_details,
     kept_edge_details,
     lineage_body,
     pipeline_body,
     pipeline_fqn,
     pipeline_patch,
+    quote_name,
     service_body,
     status_body,
+    unsupported_server,
 )
 
 if TYPE_CHECKING:
@@ -60,10 +63,7 @@ SERVER_TTL = 6 * 3600.0
 PIPELINE_TTL = 24 * 3600.0
 TABLE_TTL = 3600.0
 EDGE_TTL = 3600.0  # a merged edge is looked at again after this long (someone may have removed it)
-# Servers the request shapes fit: 1.0/1.1 have no sourceUrl/sourceHash on pipelines (their models forbid
-# unknown fields). From 1.12 a PipelineStatus also carries executionId and endTime.
-MIN_SERVER = (1, 2)
-RUN_DETAILS_SINCE = (1, 12)
+
 # A table OpenMetadata does not know is remembered worker-wide this long: task processes waiting on the same
 # lookup (single flight) then skip it instead of each asking in turn; a table created later shows up soon.
 MISSING_TABLE_TTL = 60.0
@@ -71,14 +71,6 @@ MISSING_TABLE_TTL = 60.0
 
 class UnsupportedServerError(RejectedError):
     """The server's version is outside what the wheel's request shapes fit."""
-
-
-def parse_version(text: str) -> Optional[tuple[int, int]]:
-    parts = str(text).lstrip("v").split(".")
-    try:
-        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
-    except ValueError:
-        return None
 
 
 class ReportMarks(Protocol):
@@ -201,13 +193,10 @@ class Reporter:
                     answer = self.client.get("/v1/system/version", deadline)
                     version = str(answer.get("version") or "") if isinstance(answer, dict) else ""
                     self.cache.set(key, version, SERVER_TTL)
-        parsed = parse_version(version)
-        if parsed is not None and parsed < MIN_SERVER:
-            raise UnsupportedServerError(
-                f"OpenMetadata {version} is not supported (its pipelines lack sourceUrl/sourceHash):"
-                f" use a server >= {MIN_SERVER[0]}.{MIN_SERVER[1]}"
-            )
-        self.run_details = parsed is not None and parsed >= RUN_DETAILS_SINCE
+        reason = unsupported_server(version)
+        if reason:
+            raise UnsupportedServerError(reason)
+        self.run_details = has_run_details(version)
 
     def ensure_service(self, deadline: float, force: bool = False) -> None:
         """Get or create: an existing service (and the connection its administrator set) is never written."""
@@ -219,7 +208,7 @@ class Reporter:
             if not force and self.cache.get(key):
                 return
             try:
-                self.client.get(f"/v1/services/pipelineServices/name/{quote_fqn(name)}", deadline)
+                self.client.get(f"/v1/services/pipelineServices/name/{quote_fqn(quote_name(name))}", deadline)
             except NotFoundError:
                 try:
                     body = service_body(name, self.config.airflow_base_url)
