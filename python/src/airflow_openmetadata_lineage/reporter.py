@@ -435,18 +435,23 @@ class Reporter:
     # -- the report ------------------------------------------------------------------------------------------
 
     def report(
-        self, report: TaskReport, deadline: Optional[float] = None, replay: bool = False
+        self,
+        report: TaskReport,
+        deadline: Optional[float] = None,
+        replay: bool = False,
+        claim: bool = True,
     ) -> ReportResult:
         """Send one task instance's report within the time budget. Never raises ClientError.
 
         `replay=True` (the spool re-sending a kept report): no duplicate check, no hand-over to the spool (it
-        keeps its own entry), the cached pipeline wins over the report's, the stored newer status wins."""
+        keeps its own entry), the cached pipeline wins over the report's, the stored newer status wins.
+        `claim=False`: no duplicate check (a run's final record, `task_id` empty: it may be written again)."""
         started = time.monotonic()
         deadline = deadline if deadline is not None else started + self.config.time_budget
         result = ReportResult()
         sent_before = self.client.requests_sent
         where = f"{report.dag.dag_id}.{report.task_id}"
-        if not replay and not self.marks.claim(mark_key(report)):
+        if not replay and claim and not self.marks.claim(mark_key(report)):
             result.duplicate = True
             log.debug("OpenMetadata lineage: %s already reported", where)
             return result
