@@ -115,6 +115,27 @@ class OpenMetadataEmulator:
         return {(e["from"], e["to"], e["pipeline"]) for e in self.state()["edges"]}
 
 
+# Lookups of a get-or-create: a 404 there means "not there yet" (the wheel then creates it), not a rejection.
+_LOOKUPS = (
+    "/api/v1/services/pipelineServices/name/",
+    "/api/v1/pipelines/name/",
+    "/api/v1/lineage/getLineageEdge/",
+)
+
+
+def rejected(log: list[dict[str, Any]]) -> list[tuple[str, str, Any]]:
+    """Requests of an emulator log the server refused (or never answered), apart from lookup 404s."""
+    return [
+        (r["method"], r["path"], r["status"])
+        for r in log
+        if r["status"] is None
+        or (
+            r["status"] >= 400
+            and not (r["status"] == 404 and r["method"] == "GET" and r["path"].startswith(_LOOKUPS))
+        )
+    ]
+
+
 def sso_users(idp: Any) -> list[str]:
     """The OpenMetadata user names of every client of the identity servers: the principal the server
     derives from their tokens (email, else the subject = client id; cut at '@'), so an administrator has
