@@ -42,7 +42,7 @@ def test_okta_pem_and_azure_field_from_secrets_manager(
     arn = aws_env.create_secret(Name=name, SecretString=idp.options("okta")["private_key"])["ARN"]
     raw = lineage_options(idp, "okta", om_sso, private_key=f"aws-secretsmanager:{arn}")
     _, _, client = make_client(raw)
-    assert client.get("/v1/system/version", time.monotonic() + 10)["version"]
+    assert client.get("/v1/users/loggedInUser", time.monotonic() + 10)["name"]
     assert idp.realms["okta"].token_requests == 1
 
     name = f"lineage/azure-{time.monotonic_ns()}"
@@ -51,5 +51,5 @@ def test_okta_pem_and_azure_field_from_secrets_manager(
     )
     raw = lineage_options(idp, "azure", om_sso, client_secret=f"aws-secretsmanager:{name}#client_secret")
     _, _, client = make_client(raw)
-    assert client.get("/v1/system/version", time.monotonic() + 10)["version"]
+    assert client.get("/v1/users/loggedInUser", time.monotonic() + 10)["name"]
     assert idp.realms["azure"].token_requests == 1

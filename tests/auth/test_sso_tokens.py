@@ -20,7 +20,7 @@ from tests.helpers.openmetadata import OpenMetadataEmulator
 
 def api_status(om: OpenMetadataEmulator, token: str) -> tuple[int, str]:
     resp = om.http.get(
-        f"{om.api_url}/v1/system/version", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        f"{om.api_url}/v1/users/loggedInUser", headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
     return resp.status_code, resp.text
 
@@ -31,10 +31,10 @@ def test_token_accepted_by_openmetadata(
 ) -> None:
     config, _, client = make_client(lineage_options(idp, provider, om_sso))
     assert config.auth_provider_type == provider
-    answer = client.get("/v1/system/version", time.monotonic() + 10)
-    assert answer["version"]
+    answer = client.get("/v1/users/loggedInUser", time.monotonic() + 10)
+    assert answer["name"]
     assert idp.realms[provider].token_requests == 1
-    client.get("/v1/system/version", time.monotonic() + 10)
+    client.get("/v1/users/loggedInUser", time.monotonic() + 10)
     assert idp.realms[provider].token_requests == 1  # cached
     # The emulator really checks: the same call without a token is refused.
     assert api_status(om_sso, "")[0] == 401
@@ -45,6 +45,12 @@ def test_expired_foreign_and_untrusted_tokens_refused(
     provider: str, idp: IdentityServers, om_sso: OpenMetadataEmulator
 ) -> None:
     realm = idp.realms[provider]
+    # "svc" is no user in OpenMetadata yet: the server answers 404 on every call (an auth setup error)
+    assert api_status(om_sso, realm.mint("svc")) == (
+        404,
+        '{"code": 404, "message": "user instance for svc not found"}',
+    )
+    om_sso.set_auth(**idp.om_auth(), users=["svc"])  # an administrator creates the user
     assert api_status(om_sso, realm.mint("svc"))[0] == 200
     status, text = api_status(om_sso, realm.mint("svc", ttl=-120))
     assert (status, "Expired" in text) == (401, True)
@@ -69,7 +75,7 @@ def test_refreshed_before_expiry(provider: str, idp: IdentityServers, om_sso: Op
     time.sleep(3.2)
     status, text = api_status(om_sso, first)
     assert (status, "Expired" in text) == (401, True)  # the old token has expired on the server too
-    client.get("/v1/system/version", time.monotonic() + 10)  # fetches a fresh one, accepted
+    client.get("/v1/users/loggedInUser", time.monotonic() + 10)  # fetches a fresh one, accepted
     assert realm.token_requests == 2
     assert auth.token(time.monotonic() + 5) != first
 
@@ -83,7 +89,7 @@ def test_401_gets_one_refresh_and_one_retry(idp: IdentityServers, om_sso: OpenMe
     # A token the wheel believes valid for an hour but the server refuses (revoked / expired early).
     auth._token = Token(realm.mint("oidc-client", ttl=-60), time.time() + 3600)
     om_sso.clear_requests()
-    assert client.get("/v1/system/version", time.monotonic() + 10)["version"]
+    assert client.get("/v1/users/loggedInUser", time.monotonic() + 10)["name"]
     assert realm.token_requests == 1
     assert [r["status"] for r in om_sso.requests()] == [401, 200]
 
@@ -91,7 +97,7 @@ def test_401_gets_one_refresh_and_one_retry(idp: IdentityServers, om_sso: OpenMe
     om_sso.set_auth(jwks_urls=idp.jwks_urls, ca_bundle=idp.ca_cert, audience="another-audience")
     om_sso.clear_requests()
     with pytest.raises(RejectedError, match="401"):
-        client.get("/v1/system/version", time.monotonic() + 10)
+        client.get("/v1/users/loggedInUser", time.monotonic() + 10)
     assert realm.token_requests == 2
     assert [r["status"] for r in om_sso.requests()] == [401, 401]
 
@@ -106,7 +112,7 @@ def test_token_endpoint_down_fails_fast_without_secrets(
     _, _, client = make_client(lineage_options(idp, provider, om_sso))
     start = time.monotonic()
     with pytest.raises(TransientError) as info:
-        client.get("/v1/system/version", time.monotonic() + 5)
+        client.get("/v1/users/loggedInUser", time.monotonic() + 5)
     assert time.monotonic() - start < 3
     assert idp.realms[provider].token_requests == 1  # no retry, no backoff sleep
     message = str(info.value)
@@ -125,7 +131,7 @@ def test_slow_token_endpoint_bounded_by_time_budget(
     _, _, client = make_client(lineage_options(idp, "okta", om_sso))
     start = time.monotonic()
     with pytest.raises(TransientError, match="okta"):
-        client.get("/v1/system/version", time.monotonic() + 0.5)
+        client.get("/v1/users/loggedInUser", time.monotonic() + 0.5)
     assert time.monotonic() - start < 1.5
 
 
@@ -133,12 +139,12 @@ def test_okta_escaped_pem_and_raw_percent_forms(idp: IdentityServers, om_sso: Op
     raw = lineage_options(idp, "okta", om_sso)
     raw["private_key"] = idp.options("okta")["private_key"].replace("\n", "\\n")  # one line, literal \n
     _, _, client = make_client(raw)
-    assert client.get("/v1/system/version", time.monotonic() + 10)["version"]
+    assert client.get("/v1/users/loggedInUser", time.monotonic() + 10)["name"]
     # Secrets with `%` written per the seed (doubled) reach the identity server un-doubled:
     secret = idp.options("auth0")["secret_key"]
     assert "%" in secret and "%%" in lineage_options(idp, "auth0", om_sso)["secret_key"]
     _, _, client = make_client(lineage_options(idp, "auth0", om_sso))
-    assert client.get("/v1/system/version", time.monotonic() + 10)["version"]
+    assert client.get("/v1/users/loggedInUser", time.monotonic() + 10)["name"]
 
 
 def test_identity_admin_api(idp: IdentityServers) -> None:
@@ -172,7 +178,7 @@ def test_tls_verification_follows_the_wheel_setting(
         auth.token(time.monotonic() + 5)
     assert idp.realms[provider].token_requests == 0
     _, auth, client = make_client({**raw, "verify_ssl": "false"})  # explicitly off: accepted
-    assert client.get("/v1/system/version", time.monotonic() + 10)["version"]
+    assert client.get("/v1/users/loggedInUser", time.monotonic() + 10)["name"]
 
 
 def test_okta_private_jwk_form(idp: IdentityServers, om_sso: OpenMetadataEmulator) -> None:
@@ -183,5 +189,5 @@ def test_okta_private_jwk_form(idp: IdentityServers, om_sso: OpenMetadataEmulato
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(load_pem_private_key(pem.encode(), None)))
     raw = lineage_options(idp, "okta", om_sso, private_key=json.dumps({**jwk, "kid": "k2", "alg": "RS256"}))
     _, _, client = make_client(raw)
-    assert client.get("/v1/system/version", time.monotonic() + 10)["version"]
+    assert client.get("/v1/users/loggedInUser", time.monotonic() + 10)["name"]
     assert idp.realms["okta"].token_requests == 1

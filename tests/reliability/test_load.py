@@ -113,7 +113,7 @@ def _warm_up(om: OpenMetadataEmulator, idp: IdentityServers) -> None:
     (30 s) and fetches it on a miss; 200 first calls at once would each fetch it from a busy test IdP."""
     token = idp.realms["custom-oidc"].mint("warm-up")
     answer = om.http.get(
-        f"{om.api_url}/v1/system/version", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        f"{om.api_url}/v1/users/loggedInUser", headers={"Authorization": f"Bearer {token}"}, timeout=30
     )
     assert answer.status_code == 200, answer.text
     om.clear_requests()
