@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates every virtualenv the tests, the demo and the benchmarks use. Idempotent: a venv is rebuilt only when
-# its requirements file changed (stamp = sha256 of the file). Usage: scripts/bootstrap.sh [driver|airflow2|airflow3|oracle|official|checkov ...]
+# its requirements file changed (stamp = sha256 of the file).
+# Usage: scripts/bootstrap.sh [driver|airflow2|airflow3|oracle|official|checkov|om-schemas ...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -43,6 +44,34 @@ build_venv() {  # name python requirements-file
   echo "==> venv $name ready in $((SECONDS - t0)) s"
 }
 
+build_schema_line() {  # line version nodeps|deps extra...: .venvs/om-<line> with that line's request models
+  local line=$1 version=$2 mode=$3 name="om-$1" stamp t0=$SECONDS
+  shift 3
+  stamp=$(echo "$line $version $mode $*" | sha256sum | cut -c1-16)
+  if [ -f "$venvs/$name/.stamp" ] && [ "$(cat "$venvs/$name/.stamp")" = "$stamp" ]; then
+    echo "==> venv $name up to date"; return
+  fi
+  rm -rf "$venvs/$name"
+  "$uv" venv -q --python "$(pick_python python3.11 python3)" "$venvs/$name"
+  if [ "$mode" = nodeps ]; then
+    VIRTUAL_ENV="$venvs/$name" "$uv" pip install -q --no-deps "openmetadata-ingestion==$version"
+    VIRTUAL_ENV="$venvs/$name" "$uv" pip install -q "$@"
+  else
+    VIRTUAL_ENV="$venvs/$name" "$uv" pip install -q "openmetadata-ingestion==$version" "$@"
+  fi
+  echo "$stamp" > "$venvs/$name/.stamp"
+  echo "==> venv $name ready in $((SECONDS - t0)) s"
+}
+
+schema_lines() {  # every line of tests/emulators/schema_lines.py, built side by side
+  local pids=() line
+  while read -r line; do
+    # shellcheck disable=SC2086
+    build_schema_line $line & pids+=($!)
+  done < <("$(pick_python python3.11 python3)" tests/emulators/schema_lines.py --install)
+  for pid in "${pids[@]}"; do wait "$pid"; done
+}
+
 targets=${*:-driver airflow2 airflow3 oracle}
 for t in $targets; do
   case $t in
@@ -52,6 +81,7 @@ for t in $targets; do
     oracle)   build_venv oracle   "$(pick_python python3.11 python3)" requirements/oracle.txt ;;
     official) build_venv official "$(pick_python python3.11 python3)" requirements/official.txt ;;
     checkov)  build_venv checkov  "$(pick_python python3.11 python3)" requirements/checkov.txt ;;
+    om-schemas) schema_lines ;;
     *) echo "bootstrap: unknown venv $t" >&2; exit 2 ;;
   esac
 done

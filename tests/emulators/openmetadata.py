@@ -44,8 +44,9 @@ columns (seeded through the admin API); lineage edges keyed by (from, to); users
 Not emulated: search / Elasticsearch, list endpoints and pagination, DELETE, soft delete, change events,
 owners/tags/domains resolution (accepted as sent, not checked), roles and policies (any known principal may
 do anything), lineage depth > 1 and service/domain lineage, issuer checks on SSO tokens, entity types other
-than pipeline services, pipelines and tables. Request models are those of one server line (the oracle
-venv's openmetadata-ingestion).
+than pipeline services, pipelines and tables. Request bodies are checked against the models of the server
+line the emulator reports (`POST /__admin/server {"version"}`): 1.3, 1.6, 1.9, 1.12 (the oracle venv), 2.0
+(tests/emulators/schema_lines.py); only the routes and rules above are emulated for every line.
 
 Test-only admin API under `/__admin/` (no auth): `POST reset`, `POST tables {"fqns": [...], "columns":
 {fqn: [name, ...]}}`, `GET state`, `GET|DELETE requests`, `POST auth {"enabled", "jwks_urls", "ca_bundle",
@@ -322,7 +323,89 @@ def error(code: int, message: str) -> Response:
     return json_response({"code": code, "message": message}, code)
 
 
-def parse_body(model: type[BaseModel]) -> dict[str, Any]:
+class SchemaLines:
+    """Bodies checked against the request models of the emulated server's line (tests/emulators/
+    schema_lines.py): the newest line not newer than the reported version. The oracle venv's own models
+    stand for 1.12 (in process); other lines run as workers in `.venvs/om-<line>`."""
+
+    IN_PROCESS = (1, 12)
+
+    def __init__(self, venvs: str | None) -> None:
+        self.venvs = venvs
+        self.workers: dict[str, tuple[Any, threading.Lock]] = {}
+        self.lock = threading.Lock()
+        here = os.path.dirname(os.path.abspath(__file__))
+        sys.path.insert(0, here)
+        from schema_lines import LINES  # the one list of lines
+
+        self.lines = {tuple(int(p) for p in line.split(".")): line for line in LINES}
+        self.script = os.path.join(here, "schema_lines.py")
+
+    def warm_up(self) -> None:
+        """Start every available line's worker in the background (1.9 / 2.0 import for many seconds)."""
+        for line in self.lines.values():
+            if os.path.exists(os.path.join(self.venvs or "", f"om-{line}", "bin", "python")):
+                threading.Thread(target=self._worker, args=(line,), daemon=True).start()
+
+    def line_for(self, version: str) -> str | None:
+        try:
+            wanted = tuple(int(p) for p in version.split(".")[:2])
+        except ValueError:
+            return None
+        known = sorted([*self.lines, self.IN_PROCESS])
+        older = [v for v in known if v <= wanted] or known[:1]
+        return None if older[-1] == self.IN_PROCESS else self.lines[older[-1]]
+
+    def _worker(self, line: str) -> tuple[Any, threading.Lock]:
+        import subprocess
+
+        with self.lock:
+            starting = self.workers.get(line)
+            if starting is None:
+                self.workers[line] = starting = (None, threading.Lock())
+        with starting[1]:  # one start per line; callers of a line still starting wait here
+            if self.workers[line][0] is None:
+                python = os.path.join(self.venvs or "", f"om-{line}", "bin", "python")
+                if not self.venvs or not os.path.exists(python):
+                    raise ApiError(
+                        500, f"emulator: no request models for server line {line}: {python} missing"
+                    )
+                proc = subprocess.Popen(
+                    [python, self.script, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+                )
+                proc.stdout.readline()  # {"ready": true}: the models are imported
+                self.workers[line] = (proc, threading.Lock())
+        return self.workers[line]
+
+    def error(self, model: str, body: Any, version: str) -> str | None:
+        """None when `body` is a valid `model` on that server line, else the models' message."""
+        line = self.line_for(version)
+        if line is None:
+            return "in-process"
+        proc, lock = self._worker(line)
+        with lock:
+            proc.stdin.write(json.dumps({"model": model, "body": body}) + "\n")
+            proc.stdin.flush()
+            answer = json.loads(proc.stdout.readline())
+        return None if answer["ok"] else answer["error"]
+
+
+SCHEMAS = SchemaLines(None)
+
+
+def check_model(model: type[BaseModel], body: Any, version: str) -> None:
+    """Validate with the models of the emulated server's line; 400 with the models' message."""
+    other = SCHEMAS.error(model.__name__, body, version)
+    if other == "in-process":
+        try:
+            model.model_validate(body)
+        except ValidationError as exc:
+            raise ApiError(400, validation_message(exc)) from exc
+    elif other is not None:
+        raise ApiError(400, other)
+
+
+def parse_body(model: type[BaseModel], version: str = SERVER_VERSION) -> dict[str, Any]:
     if request.mimetype != "application/json":  # Jersey answers a wrong Content-Type before reading the body
         raise ApiError(415, "HTTP 415 Unsupported Media Type")
     raw = request.get_data(cache=True)
@@ -332,10 +415,7 @@ def parse_body(model: type[BaseModel]) -> dict[str, Any]:
         raise ApiError(400, f"Unable to process JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise ApiError(400, "Unable to process JSON: request body must be a JSON object")
-    try:
-        model.model_validate(body)
-    except ValidationError as exc:
-        raise ApiError(400, validation_message(exc)) from exc
+    check_model(model, body, version)
     return body
 
 
@@ -513,7 +593,7 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
 
     # ------------------------------------------------------------------ pipeline services
     def upsert_service(create_only: bool) -> Response:
-        body = parse_body(CreatePipelineServiceRequest)
+        body = parse_body(CreatePipelineServiceRequest, store.server_version)
         name = body["name"]
         fqn = build_fqn(name)
         with store.lock:
@@ -569,7 +649,7 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
         return view
 
     def upsert_pipeline(create_only: bool) -> Response:
-        body = parse_body(CreatePipelineRequest)
+        body = parse_body(CreatePipelineRequest, store.server_version)
         service_fqn = body["service"]
         with store.lock:
             service = store.services.get(service_fqn)
@@ -675,10 +755,9 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             for key in ("id", "name", "fullyQualifiedName", "service"):
                 if patched.get(key) != stored.get(key):
                     raise ApiError(400, f"Field {key} cannot be changed")
-            try:
-                Pipeline.model_validate({k: v for k, v in patched.items() if k != "href"})
-            except ValidationError as exc:
-                raise ApiError(400, validation_message(exc)) from exc
+            # the emulator's own empty defaults (owners: [] ...) are not part of what an older line stores
+            entity = {k: v for k, v in patched.items() if k != "href" and v not in ([], None)}
+            check_model(Pipeline, entity, store.server_version)
             for task in patched.get("tasks") or []:
                 task["fullyQualifiedName"] = build_fqn(
                     *split_fqn(patched["fullyQualifiedName"]), task["name"]
@@ -694,7 +773,7 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
 
     @app.route("/api/v1/pipelines/<path:fqn>/status", methods=["PUT"])
     def put_status(fqn: str) -> Response:
-        body = parse_body(PipelineStatus)
+        body = parse_body(PipelineStatus, store.server_version)
         with store.lock:
             entity = find_pipeline(fqn)
             names = {t["name"] for t in entity.get("tasks") or []}
@@ -737,7 +816,7 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
     # ------------------------------------------------------------------ lineage
     @app.route("/api/v1/lineage", methods=["PUT"])
     def put_lineage() -> Response:
-        body = parse_body(AddLineageRequest)
+        body = parse_body(AddLineageRequest, store.server_version)
         edge = body["edge"]
         with store.lock:
             ends = []
@@ -813,10 +892,7 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
                     404, f"Lineage edge not found between {from_type} {from_id} and {to_type} {to_id}"
                 )
             details = apply_json_patch(edge["lineageDetails"], ops)
-            try:
-                LineageDetails.model_validate(details)
-            except ValidationError as exc:
-                raise ApiError(400, validation_message(exc)) from exc
+            check_model(LineageDetails, details, store.server_version)
             pipe_ref = details.get("pipeline")
             if pipe_ref and store.by_id(pipe_ref.get("type", ""), pipe_ref.get("id", "")) is None:
                 raise ApiError(404, f"{pipe_ref.get('type')} instance for {pipe_ref.get('id')} not found")
@@ -1092,7 +1168,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tls-cert", help="also serve https on a second free port with this certificate")
     parser.add_argument("--tls-key", help="private key for --tls-cert")
     parser.add_argument("--tls-port-file", help="where to write the https port of --tls-cert")
+    parser.add_argument(
+        "--schema-venvs", help="the .venvs folder holding om-<line> venvs (other server lines)"
+    )
     args = parser.parse_args(argv)
+    global SCHEMAS
+    SCHEMAS = SchemaLines(args.schema_venvs)
+    SCHEMAS.warm_up()
     ctx = tls_context(args.certfile, args.keyfile) if args.certfile else None
     extra = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
     serve(args.host, args.port, args.port_file, ctx, extra, args.tls_port_file)

@@ -178,6 +178,8 @@ class EmulatorProcess:
                 "--port-file",
                 str(port_file),
                 *tls_args,
+                "--schema-venvs",
+                str(REPO / ".venvs"),
                 *self.extra_args,
             ],
             stdout=log,
