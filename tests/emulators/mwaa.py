@@ -14,17 +14,28 @@ What it checks, as the real API does:
   scheduler and web server limits;
 - against moto (through boto3): the source bucket exists with versioning enabled and public access blocked,
   the execution role exists, exactly two subnets in two AZs of one VPC, the security groups exist in that VPC,
-  the KMS key exists, and the plugins / requirements / startup-script objects exist at the named versions
-  (the latest version is resolved and reported when none is named).
-Statuses move CREATING -> AVAILABLE, UPDATING -> AVAILABLE and DELETING -> gone after configurable delays, so
-Terraform's waiters poll for real. GetEnvironment always carries a LastUpdate object.
+  the groups let MWAA's components talk to each other (a self-referencing inbound rule in at least one group,
+  and some outbound rule: the provider strips a new group's default egress), answered as the service does with
+  ValidationException "At least one of the security group needs to allow MWAA resources to talk to each other,
+  otherwise MWAA cannot be provisioned" (MWAA user guide, "Security in your VPC on Amazon MWAA",
+  https://docs.aws.amazon.com/mwaa/latest/userguide/vpc-security.html: "a self-referencing inbound rule"),
+  each subnet has a route out of the VPC (a non-local route: NAT, internet/transit gateway, peering, an S3
+  gateway endpoint) unless the VPC has VPC endpoints (private routing, MWAA user guide "About networking on
+  Amazon MWAA", https://docs.aws.amazon.com/mwaa/latest/userguide/networking-about.html), the KMS key exists,
+  and the plugins / requirements / startup-script objects exist at the named versions (the latest version is
+  resolved and reported when none is named). Statuses move CREATING -> AVAILABLE, UPDATING -> AVAILABLE and
+  DELETING -> gone after configurable delays, so Terraform's waiters poll for real. GetEnvironment always
+  carries a LastUpdate object.
 
 What it does not emulate: running Airflow (tests/helpers/mwaa_local.py does that from the environment's
-options and artifacts), SigV4 signature checks or IAM authorisation (the region is read from the
-Authorization header, nothing is verified), the execution role's policies and trust, subnet privacy / NAT
-routes and VPC endpoints, MWAA-blocked configuration keys, creation of the CloudWatch log groups (ARNs are
-reported, nothing is created in moto), failures during creation or update (CREATE_FAILED / UPDATE_FAILED),
-Teams, IdentityCenter, InvokeRestApi and PublishMetrics. Option values are sensitive: they are never logged.
+options and artifacts), SigV4 signature checks or IAM authorisation (the region is read from the Authorization
+header, nothing is verified), the execution role's policies and trust, whether a subnet is private, whether
+the route or endpoints really lead to each service MWAA needs (the real service fails such an environment
+during creation, CREATE_FAILED; here a subnet without any route or endpoint is refused at once with a message
+of the emulator's own wording), network ACLs, MWAA-blocked configuration keys, creation of the CloudWatch log
+groups (ARNs are reported, nothing is created in moto), failures during creation or update (CREATE_FAILED /
+UPDATE_FAILED), Teams, IdentityCenter, InvokeRestApi and PublishMetrics. Option values are sensitive: they are
+never logged.
 """
 
 from __future__ import annotations
@@ -90,6 +101,12 @@ _ERROR_STATUS = {
     "InternalServerException": 500,
     "ServiceUnavailableException": 503,
 }
+# The service's answer to a network whose groups cannot talk to each other (a ValidationException from
+# CreateEnvironment / UpdateEnvironment), as users quote it.
+SECURITY_GROUP_MESSAGE = (
+    "At least one of the security group needs to allow MWAA resources to talk to each other, "
+    "otherwise MWAA cannot be provisioned."
+)
 log = logging.getLogger(__name__)
 
 
@@ -350,7 +367,37 @@ class Checks:
             raise _invalid(f"Security groups {group_ids} not found: {_err_code(err)}") from err
         if vpc and any(g["VpcId"] != vpc for g in groups):
             raise _invalid("The security groups must belong to the VPC of the subnets.")
+        if not _groups_talk_to_each_other(groups):
+            raise _invalid(SECURITY_GROUP_MESSAGE)
+        if vpc is not None and subnet_ids is not None:
+            self._routes(ec2, vpc, subnet_ids)
         return vpc
+
+    @staticmethod
+    def _routes(ec2: Any, vpc: str, subnet_ids: list[str]) -> None:
+        # A subnet whose route table holds only the VPC's local route, in a VPC without endpoints, reaches
+        # neither the AWS APIs MWAA needs (S3, Logs, SQS, ECR) nor anything else.
+        if ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]:
+            return
+        main = ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}]
+        )["RouteTables"]
+        for subnet in subnet_ids:
+            tables = (
+                ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])[
+                    "RouteTables"
+                ]
+                or main
+            )
+            routes = [r for t in tables for r in t.get("Routes", [])]
+            if not any(
+                r.get("GatewayId") != "local" and r.get("State", "active") == "active" for r in routes
+            ):
+                raise _invalid(
+                    f"Subnet {subnet} has no route out of the VPC (only the local route) and the VPC has no "
+                    "VPC endpoints: MWAA cannot reach Amazon S3, CloudWatch, Amazon SQS or Amazon ECR. Add a "
+                    "route to a NAT gateway, or the VPC endpoints for private routing."
+                )
 
     def kms_key(self, key: str) -> None:
         try:
@@ -366,6 +413,20 @@ class Checks:
             shown = f"version {version} of " if version else ""
             raise _invalid(f"Unable to read {shown}{what} file s3://{bucket}/{key}.") from err
         return version or head.get("VersionId") or "null"
+
+
+def _groups_talk_to_each_other(groups: list[dict[str, Any]]) -> bool:
+    """At least one group admits traffic from one of the environment's groups (a self-referencing inbound
+    rule) and the groups let traffic out (the provider strips a new group's default egress rule)."""
+    ids = {g["GroupId"] for g in groups}
+    inbound = any(
+        pair.get("GroupId") in ids
+        for g in groups
+        for perm in g.get("IpPermissions", [])
+        for pair in perm.get("UserIdGroupPairs", [])
+    )
+    outbound = any(g.get("IpPermissionsEgress") for g in groups)
+    return inbound and outbound
 
 
 def _err_code(err: ClientError) -> str:

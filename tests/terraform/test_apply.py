@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.local_aws import LocalAws
+from tests.helpers.local_aws import LocalAws, delete_routed_network, routed_network
 from tests.terraform.harness import REPO, HarnessError, Terraform, provider_mirror, require_terraform, stage
 
 ACCOUNT = "123456789012"
@@ -156,13 +156,8 @@ def test_basic_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> None
     """examples/basic in a VPC the test creates: the lifecycle of a real deployment."""
     step = Step("basic")
     ec2 = aws.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.70.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.70.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, az in ((1, "a"), (2, "b"))
-    ]
+    network = routed_network(ec2, "10.70")
+    vpc, subnets = network["vpc_id"], network["subnet_ids"]
     baseline = aws.inventory()
     zip_v1 = build_plugins_zip(tmp_path / "build-v1")
     zip_path = tmp_path / "plugins.zip"
@@ -223,9 +218,7 @@ def test_basic_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> None
     finally:
         step("destroy", lambda: tf.destroy(variables))
     assert aws.inventory() == baseline, "destroy left resources behind"
-    ec2.delete_subnet(SubnetId=subnets[0])
-    ec2.delete_subnet(SubnetId=subnets[1])
-    ec2.delete_vpc(VpcId=vpc)
+    delete_routed_network(ec2, network)
 
 
 def test_complete_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> None:
