@@ -304,13 +304,14 @@ variable "create_bucket" {
 }
 
 variable "bucket_name" {
-  description = "Name of the source bucket; must start with \"airflow-\". Required when create_bucket = false; when creating, null derives a unique name from name."
+  description = "Name of the source bucket (any S3 bucket name; MWAA needs versioning and public access blocked, which the module sets on a bucket it creates). Required when create_bucket = false; when creating, null derives a unique name from name."
   type        = string
   default     = null
 
+  # S3's naming rules, which also satisfy CreateEnvironment's SourceBucketArn pattern arn:aws(-[a-z]+)?:s3:::[a-z0-9.\-]+.
   validation {
-    condition     = var.bucket_name == null || can(regex("^airflow-[a-z0-9.-]{1,55}$", coalesce(var.bucket_name, "x")))
-    error_message = "bucket_name must start with \"airflow-\" (MWAA's rule) and use only a-z, 0-9, '.', '-' (at most 63 characters)."
+    condition     = var.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.bucket_name, "x")))
+    error_message = "bucket_name must be an S3 bucket name: 3-63 characters a-z, 0-9, '.', '-', starting and ending with a letter or digit."
   }
   validation {
     condition     = var.create_bucket || var.bucket_name != null

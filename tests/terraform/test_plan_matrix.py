@@ -191,7 +191,7 @@ ROWS["byo"] = {
     "om": {"api_endpoint": ENDPOINT},
     "inputs": {
         "create_bucket": False,
-        "bucket_name": "airflow-my-own-bucket",
+        "bucket_name": "my-own-mwaa-bucket",
         "create_execution_role": False,
         "execution_role_arn": BYO_ROLE,
     },
@@ -356,10 +356,10 @@ def test_execution_policy_least_privilege(matrix: Plan) -> None:
 
 def test_bring_your_own_bucket_and_role(matrix: Plan) -> None:
     env = env_of(matrix, "byo")
-    assert env["source_bucket_arn"] == "arn:aws:s3:::airflow-my-own-bucket"
+    assert env["source_bucket_arn"] == "arn:aws:s3:::my-own-mwaa-bucket"
     assert env["execution_role_arn"] == BYO_ROLE
     planned = matrix.addresses()
     assert not [a for a in planned if a.startswith(("module.byo.aws_s3_bucket", "module.byo.aws_iam_role"))]
     for key in ("requirements", "plugins"):
-        assert matrix.after(f"module.byo.aws_s3_object.{key}")["bucket"] == "airflow-my-own-bucket"
+        assert matrix.after(f"module.byo.aws_s3_object.{key}")["bucket"] == "my-own-mwaa-bucket"
     assert matrix.output("byo__lineage_configuration")["lineage.auth_provider_type"] == "no-auth"

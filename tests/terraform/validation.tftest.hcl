@@ -260,3 +260,26 @@ run "prebuilt_plugins_zip_missing" {
   }
   expect_failures = [aws_s3_object.plugins]
 }
+
+# Any S3 bucket name works (no "airflow-" prefix rule: CreateEnvironment's SourceBucketArn pattern is
+# arn:aws(-[a-z]+)?:s3:::[a-z0-9.\-]+); S3's own naming rules still apply.
+run "bucket_name_any_prefix" {
+  command = plan
+  variables {
+    create_bucket = false
+    bucket_name   = "data-platform.mwaa-source"
+  }
+  assert {
+    condition     = aws_mwaa_environment.this.source_bucket_arn == "arn:aws:s3:::data-platform.mwaa-source"
+    error_message = "a bucket name without the airflow- prefix must be accepted"
+  }
+}
+
+run "bucket_name_not_an_s3_name" {
+  command = plan
+  variables {
+    create_bucket = false
+    bucket_name   = "Airflow_Source"
+  }
+  expect_failures = [var.bucket_name]
+}
