@@ -111,5 +111,7 @@ resource "aws_mwaa_environment" "this" {
     aws_route_table_association.private,
     aws_route_table_association.public,
     aws_vpc_endpoint.s3,
+    aws_vpc_endpoint.interface,
+    aws_vpc_security_group_ingress_rule.endpoints,
   ]
 }

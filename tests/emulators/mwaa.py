@@ -23,9 +23,13 @@ What it checks, as the real API does:
   gateway endpoint) unless the VPC has VPC endpoints (private routing, MWAA user guide "About networking on
   Amazon MWAA", https://docs.aws.amazon.com/mwaa/latest/userguide/networking-about.html), the KMS key exists,
   and the plugins / requirements / startup-script objects exist at the named versions (the latest version is
-  resolved and reported when none is named). Statuses move CREATING -> AVAILABLE, UPDATING -> AVAILABLE and
-  DELETING -> gone after configurable delays, so Terraform's waiters poll for real. GetEnvironment always
-  carries a LastUpdate object.
+  resolved and reported when none is named). With EndpointManagement = CUSTOMER the environment stops in
+  PENDING after CREATING and becomes AVAILABLE once interface endpoints to its DatabaseVpcEndpointService
+  (and, for PRIVATE_ONLY access, its WebserverVpcEndpointService) exist in its VPC (MWAA user guide, "Managing
+  your own Amazon VPC endpoints on Amazon MWAA"; the PENDING state as users report it in
+  hashicorp/terraform-provider-aws#39388, whose fix makes the provider treat PENDING as a finished create).
+  Statuses move CREATING -> AVAILABLE, UPDATING -> AVAILABLE and DELETING -> gone after configurable delays,
+  so Terraform's waiters poll for real. GetEnvironment always carries a LastUpdate object.
 
 What it does not emulate: running Airflow (tests/helpers/mwaa_local.py does that from the environment's
 options and artifacts), SigV4 signature checks or IAM authorisation (the region is read from the Authorization
@@ -230,6 +234,7 @@ class Environment:
     until: float = 0.0
     next_status: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    vpc_id: str | None = None  # of the subnets (not part of the API's description)
 
 
 class MwaaState:
@@ -272,7 +277,18 @@ class MwaaState:
     # -- transitions -----------------------------------------------------------------------------------------
     def _settle(self, name: str) -> Environment | None:
         env = self.environments.get(name)
+        if env is not None and env.status == "PENDING" and self._customer_endpoints_exist(env):
+            env.status = "AVAILABLE"
+            env.data["LastUpdate"]["Status"] = "SUCCESS"
         if env is None or env.next_status is None or time.monotonic() < env.until:
+            return env
+        if (
+            env.next_status == "AVAILABLE"
+            and env.status == "CREATING"
+            and self._awaits_customer_endpoints(env)
+        ):
+            # Customer-managed endpoints: the service waits in PENDING until they exist (see the docstring).
+            env.status, env.next_status = "PENDING", None
             return env
         if env.next_status == "DELETED":
             del self.environments[name]
@@ -280,6 +296,22 @@ class MwaaState:
         env.status, env.next_status = env.next_status, None
         env.data["LastUpdate"]["Status"] = "SUCCESS"
         return env
+
+    def _awaits_customer_endpoints(self, env: Environment) -> bool:
+        return self.check_resources and env.data.get("EndpointManagement") == "CUSTOMER"
+
+    def _customer_endpoints_exist(self, env: Environment) -> bool:
+        """Interface endpoints to the environment's database (and, for PRIVATE_ONLY, web server) services."""
+        wanted = {env.data["DatabaseVpcEndpointService"]}
+        if env.data.get("WebserverAccessMode") == "PRIVATE_ONLY":
+            wanted.add(env.data["WebserverVpcEndpointService"])
+        region = env.data["Arn"].split(":")[3]
+        endpoints = self.client("ec2", region).describe_vpc_endpoints(
+            Filters=[{"Name": "service-name", "Values": sorted(wanted)}]
+        )["VpcEndpoints"]
+        vpc = env.vpc_id
+        found = {e["ServiceName"] for e in endpoints if e.get("VpcId") == vpc and e.get("State") != "deleted"}
+        return wanted <= found
 
     def _begin(self, env: Environment, status: str, final: str) -> None:
         env.status, env.next_status = status, final
@@ -570,17 +602,18 @@ class MwaaApi:
         if state.check_resources:
             bucket = checks.bucket(body["SourceBucketArn"])
             checks.role(body["ExecutionRoleArn"])
-            checks.network(network["SubnetIds"], network["SecurityGroupIds"])
+            vpc = checks.network(network["SubnetIds"], network["SecurityGroupIds"])
             if "KmsKey" in body:
                 checks.kms_key(body["KmsKey"])
         else:
+            vpc = None
             bucket = body["SourceBucketArn"].split(":::", 1)[1]
         self._artifacts(checks, bucket, body, data)
         _name_log_groups(data, name)
         with state.lock:
             if state._settle(name) is not None:
                 raise _invalid(f"Environment {name} already exists.")
-            env = Environment(data=data, status="CREATING", tags=dict(body.get("Tags", {})))
+            env = Environment(data=data, status="CREATING", tags=dict(body.get("Tags", {})), vpc_id=vpc)
             state._begin(env, "CREATING", "AVAILABLE")
             state.environments[name] = env
         return {"Arn": data["Arn"]}

@@ -315,6 +315,33 @@ def test_subnets_need_a_route_or_endpoints(mwaa: Any, aws: dict[str, Any], moto_
     ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint])
 
 
+def test_customer_endpoints_pending_until_created(mwaa: Any, aws: dict[str, Any], moto_url: str) -> None:
+    mwaa.create_environment(Name="env-customer", **_request(aws, EndpointManagement="CUSTOMER"))
+    seen = _wait(mwaa, "env-customer", "PENDING")
+    assert seen[-1] == "PENDING"
+    time.sleep(DELAY * 2)
+    env = mwaa.get_environment(Name="env-customer")["Environment"]
+    assert env["Status"] == "PENDING", "must wait for the customer's endpoints"
+    ec2 = _client("ec2", moto_url)
+    vpc = _vpc_of(aws, ec2)
+    ids = []
+    for service in (env["DatabaseVpcEndpointService"], env["WebserverVpcEndpointService"]):
+        assert mwaa.get_environment(Name="env-customer")["Environment"]["Status"] == "PENDING"
+        ids.append(
+            ec2.create_vpc_endpoint(
+                VpcId=vpc,
+                ServiceName=service,
+                VpcEndpointType="Interface",
+                SubnetIds=aws["subnets"],
+                SecurityGroupIds=[aws["sg"]],
+            )["VpcEndpoint"]["VpcEndpointId"]
+        )
+    assert mwaa.get_environment(Name="env-customer")["Environment"]["Status"] == "AVAILABLE"
+    mwaa.delete_environment(Name="env-customer")
+    _wait(mwaa, "env-customer", None)
+    ec2.delete_vpc_endpoints(VpcEndpointIds=ids)
+
+
 def _vpc_of(aws: dict[str, Any], ec2: Any) -> str:
     return ec2.describe_security_groups(GroupIds=[aws["sg"]])["SecurityGroups"][0]["VpcId"]
 

@@ -119,6 +119,11 @@ class LocalAws:
                 if n["State"] != "deleted"
             ),
             "eips": sorted(a.get("AllocationId", "") for a in ec2.describe_addresses()["Addresses"]),
+            "vpc_endpoints": sorted(
+                e["VpcEndpointId"]
+                for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]
+                if e.get("State") not in ("deleted", "deleting")
+            ),
             "kms_keys": sorted(live_keys),
             "secrets": sorted(s["Name"] for s in sm.list_secrets()["SecretList"]),
             "log_groups": sorted(g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]),

@@ -24,6 +24,8 @@ ENVIRONMENT = "module.mwaa.aws_mwaa_environment.this"
 NOT_NEEDED = {
     "aws_default_security_group.this": "locks down the VPC's default group, which the environment never uses",
     "aws_s3_object.dags": "DAG files are read after the environment runs; they may arrive later",
+    "aws_vpc_security_group_ingress_rule.webserver_cidr": "UI access for people, not needed to start",
+    "aws_vpc_security_group_ingress_rule.webserver_group": "UI access for people, not needed to start",
 }
 EDGE = re.compile(r'^\s*"([^"]+)" -> "([^"]+)"', re.M)
 NODE = re.compile(r'^\s*"([^"]+)" \[label=', re.M)
@@ -37,6 +39,14 @@ ROOTS = {
         "execution_role_policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
         "startup_script": "#!/bin/sh\n",
         "dags_dir": str(REPO / "examples" / "complete" / "dags"),
+        "webserver_ingress_cidr_blocks": ["10.0.0.0/8"],
+        "webserver_ingress_security_group_ids": ["sg-0123456789abcdef0"],
+    },
+    "no_internet": {"create_vpc": True, "nat_gateway_mode": "none"},
+    "single_nat_with_endpoints": {
+        "create_vpc": True,
+        "nat_gateway_mode": "single",
+        "vpc_interface_endpoints": ["logs", "secretsmanager"],
     },
 }
 
@@ -82,7 +92,8 @@ def write_root(workdir: Path, inputs: dict[str, object]) -> None:
         'module "mwaa" {\n'
         f'  source = "{REPO.as_posix()}"\n'
         '  name   = "order"\n'
-        '  openmetadata = { api_endpoint = "https://om.example.com/api", jwt_token = "t" }\n'
+        '  openmetadata             = { api_endpoint = "https://om.example.com/api" }\n'
+        '  openmetadata_credentials = { jwt_token = "t" }\n'
         f"{body}\n}}\n"
     )
 
@@ -107,13 +118,13 @@ def test_environment_waits_for_everything_it_needs(graph_root: Terraform, root: 
     dot = graph_root.run("graph").stdout
     deps = graph_dependencies(dot)
     # the graph really is the module's: the rules, routes and policies are in it
-    for node in (
-        "module.mwaa.aws_vpc_security_group_ingress_rule.self",
-        "module.mwaa.aws_route.private_nat",
-        "module.mwaa.aws_iam_role_policy.extra",
-        "module.mwaa.aws_vpc_endpoint.s3",
-    ):
-        assert node in deps, f"{node} not in the graph"
+    expected = {
+        "nat": ["aws_route.private_nat", "aws_iam_role_policy.extra", "aws_nat_gateway.this"],
+        "no_internet": ["aws_vpc_endpoint.interface", "aws_vpc_security_group_ingress_rule.endpoints"],
+        "single_nat_with_endpoints": ["aws_route.private_nat", "aws_vpc_endpoint.interface"],
+    }[root]
+    for node in ["aws_vpc_security_group_ingress_rule.self", "aws_vpc_endpoint.s3", *expected]:
+        assert f"module.mwaa.{node}" in deps, f"{node} not in the graph"
     assert missing_dependencies(dot) == [], f"{ENVIRONMENT} can be created before these"
 
 

@@ -2,7 +2,7 @@
 # artifacts. Tests add aws_override.tf (moto + the MWAA emulator) next to this file after staging it.
 
 terraform {
-  required_version = ">= 1.9"
+  required_version = ">= 1.11"
   required_providers {
     aws = {
       source = "hashicorp/aws"
@@ -31,6 +31,14 @@ variable "openmetadata" {
   sensitive = true
 }
 
+# The provider's credentials: ephemeral, so neither the state nor a saved plan holds them.
+variable "openmetadata_credentials" {
+  type      = any
+  sensitive = true
+  ephemeral = true
+  default   = null
+}
+
 variable "airflow_configuration_options" {
   type    = map(string)
   default = {}
@@ -57,6 +65,7 @@ module "mwaa" {
   vpc_id                         = var.vpc_id
   private_subnet_ids             = var.private_subnet_ids
   openmetadata                   = var.openmetadata
+  openmetadata_credentials       = var.openmetadata_credentials
   airflow_configuration_options  = var.airflow_configuration_options
   dags_dir                       = var.dags_dir
   artifacts                      = { plugins_zip_path = var.plugins_zip_path }
