@@ -20,12 +20,24 @@ resource "aws_secretsmanager_secret" "this" {
   tags                    = local.tags
 }
 
+# Which keys the secret holds (not secret): a switch of provider (jwt_token -> secret_key) must rewrite the value
+# although openmetadata_credentials_version stays the same.
+resource "terraform_data" "lineage_secret_keys" {
+  count = local.lineage_use_secrets_manager ? 1 : 0
+
+  input = local.lineage_set_secret_keys
+}
+
 # Write-only: the value goes to Secrets Manager and nowhere else (not the state, not the plan); a new version is
-# written when openmetadata_credentials_version changes.
+# written when openmetadata_credentials_version or the set of keys changes.
 resource "aws_secretsmanager_secret_version" "this" {
   count = local.lineage_use_secrets_manager ? 1 : 0
 
   secret_id                = aws_secretsmanager_secret.this[0].id
   secret_string_wo         = jsonencode({ for k in local.lineage_set_secret_keys : k => var.openmetadata_credentials[k] })
   secret_string_wo_version = var.openmetadata_credentials_version
+
+  lifecycle {
+    replace_triggered_by = [terraform_data.lineage_secret_keys[count.index]]
+  }
 }

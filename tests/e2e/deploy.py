@@ -80,12 +80,18 @@ class Deployment:
         openmetadata: dict[str, Any],
         options: dict[str, str] | None = None,
         airflow_version: str = "2.10.3",
+        no_internet: bool = False,
     ) -> dict[str, Any]:
+        # no_internet: the module creates a VPC without NAT or internet gateway (VPC endpoints only)
+        network = (
+            {"create_vpc": True, "nat_gateway_mode": "none"}
+            if no_internet
+            else {"vpc_id": self.network["vpc_id"], "private_subnet_ids": self.network["subnet_ids"]}
+        )
         self.variables = {
             "name": self.name,
             "airflow_version": airflow_version,
-            "vpc_id": self.network["vpc_id"],
-            "private_subnet_ids": self.network["subnet_ids"],
+            **network,
             "openmetadata": {
                 "airflow_service_name": SERVICE,
                 **{k: v for k, v in openmetadata.items() if k not in CREDENTIAL_KEYS},

@@ -19,11 +19,24 @@ variable "name" {
 }
 
 variable "vpc_id" {
-  type = string
+  type    = string
+  default = null
 }
 
 variable "private_subnet_ids" {
-  type = list(string)
+  type    = list(string)
+  default = []
+}
+
+# create_vpc = true with nat_gateway_mode = "none": the no-internet network (VPC endpoints only).
+variable "create_vpc" {
+  type    = bool
+  default = false
+}
+
+variable "nat_gateway_mode" {
+  type    = string
+  default = "per_az"
 }
 
 variable "openmetadata" {
@@ -64,6 +77,8 @@ module "mwaa" {
   airflow_version                = var.airflow_version
   vpc_id                         = var.vpc_id
   private_subnet_ids             = var.private_subnet_ids
+  create_vpc                     = var.create_vpc
+  nat_gateway_mode               = var.nat_gateway_mode
   openmetadata                   = var.openmetadata
   openmetadata_credentials       = var.openmetadata_credentials
   airflow_configuration_options  = var.airflow_configuration_options
@@ -96,4 +111,12 @@ output "requirements_txt" {
 
 output "plugins_s3_object_version" {
   value = module.mwaa.plugins_s3_object_version
+}
+
+output "vpc_id" {
+  value = module.mwaa.vpc_id
+}
+
+output "vpc_endpoint_ids" {
+  value = module.mwaa.vpc_endpoint_ids
 }
