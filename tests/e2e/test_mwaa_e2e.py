@@ -9,6 +9,7 @@ live only in moto's Secrets Manager: the wheel resolves them at run time through
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.deploy import DAG_ID, SERVICE, TABLES, Deployment
@@ -181,7 +182,11 @@ def test_airflow3_listener_with_jwt(
 
 
 def test_no_internet_environment_custom_oidc_then_azure(
-    deployment: Deployment, local_aws: LocalAws, om: OpenMetadataEmulator, identity: IdentityServers
+    deployment: Deployment,
+    local_aws: LocalAws,
+    om: OpenMetadataEmulator,
+    identity: IdentityServers,
+    tmp_path: Path,
 ) -> None:
     """nat_gateway_mode = "none": the module's own VPC without NAT or internet gateway, MWAA and the wheel
     on VPC endpoints (Secrets Manager included). Lineage is delivered with custom-oidc, then (in-place
@@ -221,7 +226,10 @@ def test_no_internet_environment_custom_oidc_then_azure(
             secret_key = "secret_key" if provider == "custom-oidc" else "client_secret"
             reference = env["AirflowConfigurationOptions"][f"lineage.{secret_key}"]
             assert _secret_field(local_aws, reference) == options[secret_key]
-            result = deployment.run(deployment.local())
+            # A fresh spool_dir: the default (<tmp>/airflow-openmetadata-lineage) caches "service exists" from
+            # earlier runs, which the emulator's reset made untrue.
+            local = deployment.local(AIRFLOW__LINEAGE__SPOOL_DIR=str(tmp_path / provider))
+            result = deployment.run(local)
             _assert_lineage(om, result, {options["client_id"]})
             _assert_no_secret(identity.secrets(provider), environment=env, task_log=result.output)
     finally:
