@@ -66,7 +66,7 @@ class Progress:
 def check_prerequisites() -> None:
     problems: list[str] = []
     if shutil.which("terraform") is None:
-        problems.append("terraform is not on PATH: install Terraform >= 1.9 (CI uses 1.11.4).")
+        problems.append("terraform is not on PATH: install Terraform >= 1.11 (CI uses 1.11.4).")
     mirror = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
     if not (mirror / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
         problems.append(

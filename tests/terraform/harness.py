@@ -80,7 +80,7 @@ def require_terraform() -> str:
     """Path of the terraform binary, or HarnessError."""
     binary = shutil.which("terraform")
     if binary is None:
-        raise HarnessError("terraform is not on PATH: install Terraform >= 1.9 (CI uses 1.11.4)")
+        raise HarnessError("terraform is not on PATH: install Terraform >= 1.11 (CI uses 1.11.4)")
     return binary
 
 
