@@ -26,7 +26,7 @@ locals {
   ##############################################################################
 
   # Which provider and which keys are set is not secret; the values are.
-  lineage_provider = nonsensitive(try(var.openmetadata.auth_provider_type, "no-auth"))
+  lineage_provider = nonsensitive(try(var.openmetadata.auth_provider_type, "openmetadata"))
   lineage_row      = lookup(local.lineage_providers, local.lineage_provider, { required = [], optional = [], extra = [] })
   lineage_keys     = concat(local.lineage_row.required, local.lineage_row.optional)
 
@@ -48,7 +48,8 @@ locals {
     audience             = var.openmetadata.audience
   }
 
-  lineage_set_keys        = [for k in local.lineage_keys : k if nonsensitive(local.lineage_inputs[k] != null)]
+  # A provider's credentials are required keys (checked where they enter), so they are always set.
+  lineage_set_keys        = [for k in local.lineage_keys : k if contains(local.lineage_secret_keys, k) || nonsensitive(local.lineage_inputs[k] != null)]
   lineage_set_secret_keys = [for k in local.lineage_set_keys : k if contains(local.lineage_secret_keys, k)]
 
   lineage_use_secrets_manager = !var.inline_secrets && length(local.lineage_set_secret_keys) > 0

@@ -94,11 +94,24 @@ resource "aws_mwaa_environment" "this" {
     }
   }
 
+  # Everything the environment needs to start, including what it does not reference: CreateEnvironment is
+  # refused while its security group has no rules, and it fails later without routes, endpoints or policies.
+  # tests/terraform/test_creation_order.py keeps this list complete.
   depends_on = [
     aws_iam_role_policy.this,
+    aws_iam_role_policy.extra,
     aws_iam_role_policy_attachment.extra,
     aws_s3_bucket_policy.this,
     aws_s3_bucket_public_access_block.this,
     aws_secretsmanager_secret_version.this,
+    aws_vpc_security_group_ingress_rule.self,
+    aws_vpc_security_group_egress_rule.all,
+    aws_route.private_nat,
+    aws_route.public_internet,
+    aws_route_table_association.private,
+    aws_route_table_association.public,
+    aws_vpc_endpoint.s3,
+    aws_vpc_endpoint.interface,
+    aws_vpc_security_group_ingress_rule.endpoints,
   ]
 }

@@ -13,6 +13,21 @@ output "webserver_url" {
   value       = try(aws_mwaa_environment.this.webserver_url, null)
 }
 
+output "webserver_https_url" {
+  description = "URL of the Airflow UI (https://<webserver_url>); null until the environment exists."
+  value       = try("https://${aws_mwaa_environment.this.webserver_url}", null)
+}
+
+output "database_vpc_endpoint_service" {
+  description = "VPC endpoint service of the environment's metadata database. With endpoint_management = \"CUSTOMER\" create an interface endpoint to it in private_subnet_ids (see examples/customer-endpoints)."
+  value       = try(aws_mwaa_environment.this.database_vpc_endpoint_service, null)
+}
+
+output "webserver_vpc_endpoint_service" {
+  description = "VPC endpoint service of the environment's web server. With endpoint_management = \"CUSTOMER\" and PRIVATE_ONLY access create an interface endpoint to it in private_subnet_ids (see examples/customer-endpoints)."
+  value       = try(aws_mwaa_environment.this.webserver_vpc_endpoint_service, null)
+}
+
 output "execution_role_arn" {
   description = "ARN of the execution role (created or brought)."
   value       = local.execution_role_arn
@@ -97,4 +112,17 @@ output "airflow_configuration_options" {
   description = "The full airflow_configuration_options map sent to MWAA (user options + lineage.*). Sensitive."
   value       = local.airflow_configuration_options
   sensitive   = true
+}
+
+output "vpc_endpoint_ids" {
+  description = "IDs of the VPC endpoints the module created (create_vpc = true), by service: \"s3\" and each of vpc_interface_endpoints."
+  value = merge(
+    { for k, e in aws_vpc_endpoint.interface : k => e.id },
+    var.create_vpc ? { s3 = one(aws_vpc_endpoint.s3[*].id) } : {},
+  )
+}
+
+output "nat_gateway_ids" {
+  description = "IDs of the NAT gateways the module created (one per AZ, one, or none: nat_gateway_mode)."
+  value       = aws_nat_gateway.this[*].id
 }

@@ -1,5 +1,6 @@
-# One Secrets Manager secret per environment holds the lineage credentials as a JSON object
-# {"jwt_token": "...", "private_key": "...", ...}; options reference it by name, aws-secretsmanager:<name>#<key>
+# One Secrets Manager secret per environment holds the lineage credentials (var.openmetadata_credentials, ephemeral)
+# as a JSON object {"jwt_token": "...", "private_key": "...", ...}; options reference it by name,
+# aws-secretsmanager:<name>#<key>
 # (known at plan time, so plans and lineage_configuration show the exact references; the region is the
 # environment's, which MWAA exports as AWS_DEFAULT_REGION). The wheel resolves them at run time with the execution
 # role, the only principal this module grants read access.
@@ -19,9 +20,24 @@ resource "aws_secretsmanager_secret" "this" {
   tags                    = local.tags
 }
 
+# Which keys the secret holds (not secret): a switch of provider (jwt_token -> secret_key) must rewrite the value
+# although openmetadata_credentials_version stays the same.
+resource "terraform_data" "lineage_secret_keys" {
+  count = local.lineage_use_secrets_manager ? 1 : 0
+
+  input = local.lineage_set_secret_keys
+}
+
+# Write-only: the value goes to Secrets Manager and nowhere else (not the state, not the plan); a new version is
+# written when openmetadata_credentials_version or the set of keys changes.
 resource "aws_secretsmanager_secret_version" "this" {
   count = local.lineage_use_secrets_manager ? 1 : 0
 
-  secret_id     = aws_secretsmanager_secret.this[0].id
-  secret_string = jsonencode({ for k in local.lineage_set_secret_keys : k => local.lineage_inputs[k] })
+  secret_id                = aws_secretsmanager_secret.this[0].id
+  secret_string_wo         = jsonencode({ for k in local.lineage_set_secret_keys : k => var.openmetadata_credentials[k] })
+  secret_string_wo_version = var.openmetadata_credentials_version
+
+  lifecycle {
+    replace_triggered_by = [terraform_data.lineage_secret_keys[count.index]]
+  }
 }

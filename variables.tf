@@ -128,8 +128,38 @@ variable "webserver_access_mode" {
   }
 }
 
+variable "webserver_ingress_cidr_blocks" {
+  description = "IPv4 CIDR blocks allowed to reach the Airflow UI over HTTPS (443) through the environment's web server endpoint (PRIVATE_ONLY access: the endpoint lives in private_subnet_ids with the module's security group). PUBLIC_ONLY access is controlled by IAM (airflow:CreateWebLoginToken), not by these rules."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.webserver_ingress_cidr_blocks : can(cidrhost(c, 0)) && !strcontains(c, ":")])
+    error_message = "webserver_ingress_cidr_blocks must list IPv4 CIDR blocks such as \"10.0.0.0/8\"."
+  }
+  validation {
+    condition     = length(var.webserver_ingress_cidr_blocks) == 0 || var.webserver_access_mode == "PRIVATE_ONLY"
+    error_message = "webserver_ingress_cidr_blocks only apply with webserver_access_mode = \"PRIVATE_ONLY\" (with PUBLIC_ONLY the UI is reached over the internet and IAM decides who gets in): remove them or switch to PRIVATE_ONLY."
+  }
+}
+
+variable "webserver_ingress_security_group_ids" {
+  description = "Security groups (e.g. of a bastion, VPN or proxy) allowed to reach the Airflow UI over HTTPS (443) through the environment's web server endpoint (PRIVATE_ONLY access)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for g in var.webserver_ingress_security_group_ids : can(regex("^sg-[0-9a-f]{8,17}$", g))])
+    error_message = "webserver_ingress_security_group_ids must list security group IDs such as \"sg-0123456789abcdef0\"."
+  }
+  validation {
+    condition     = length(var.webserver_ingress_security_group_ids) == 0 || var.webserver_access_mode == "PRIVATE_ONLY"
+    error_message = "webserver_ingress_security_group_ids only apply with webserver_access_mode = \"PRIVATE_ONLY\": remove them or switch to PRIVATE_ONLY."
+  }
+}
+
 variable "endpoint_management" {
-  description = "Who manages the environment's VPC endpoints: SERVICE (MWAA) or CUSTOMER. null keeps MWAA's default (SERVICE)."
+  description = "Who manages the environment's VPC endpoints: SERVICE (MWAA) or CUSTOMER (you create interface endpoints to the database_vpc_endpoint_service and webserver_vpc_endpoint_service outputs, e.g. in a shared VPC). null keeps MWAA's default (SERVICE)."
   type        = string
   default     = null
 
@@ -216,9 +246,35 @@ variable "tags" {
 ################################################################################
 
 variable "create_vpc" {
-  description = "Create a VPC with two public subnets (one NAT gateway) and two private subnets in different AZs for MWAA. false: bring vpc_id and private_subnet_ids."
+  description = "Create a VPC with two private subnets in different AZs for MWAA, their way out chosen by nat_gateway_mode. false: bring vpc_id and private_subnet_ids."
   type        = bool
   default     = false
+}
+
+variable "nat_gateway_mode" {
+  description = "Way out of the created VPC (create_vpc = true): \"per_az\" (a NAT gateway per AZ), \"single\" (one NAT gateway for both AZs) or \"none\" (no internet: VPC endpoints only, see vpc_interface_endpoints; requirements must then install without PyPI)."
+  type        = string
+  default     = "per_az"
+
+  validation {
+    condition     = contains(["per_az", "single", "none"], var.nat_gateway_mode)
+    error_message = "nat_gateway_mode must be \"per_az\", \"single\" or \"none\"."
+  }
+}
+
+variable "vpc_interface_endpoints" {
+  description = "Interface VPC endpoints created in the VPC made by create_vpc, as service suffixes of com.amazonaws.<region>. (e.g. \"logs\", \"airflow.api\"). null: with nat_gateway_mode = \"none\" everything MWAA and the wheel need (airflow.api, airflow.env, airflow.ops, sqs, ecr.api, ecr.dkr, kms, logs, monitoring, secretsmanager), otherwise none. The S3 gateway endpoint is always created."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.vpc_interface_endpoints == null || alltrue([for e in coalesce(var.vpc_interface_endpoints, []) : can(regex("^[a-z0-9][a-z0-9.-]*$", e))])
+    error_message = "vpc_interface_endpoints must list service suffixes such as \"logs\" or \"airflow.api\" (without com.amazonaws.<region>.)."
+  }
+  validation {
+    condition     = var.create_vpc || var.vpc_interface_endpoints == null || length(coalesce(var.vpc_interface_endpoints, [])) == 0
+    error_message = "vpc_interface_endpoints is only used with create_vpc = true; in a VPC you bring, create the endpoints yourself."
+  }
 }
 
 variable "vpc_id" {
@@ -233,7 +289,7 @@ variable "vpc_id" {
 }
 
 variable "private_subnet_ids" {
-  description = "Exactly two private subnet IDs in different availability zones of vpc_id, with outbound internet access (NAT) (required when create_vpc = false)."
+  description = "Exactly two private subnet IDs in different availability zones of vpc_id, with a way out: a NAT route, or VPC endpoints for private routing (required when create_vpc = false)."
   type        = list(string)
   default     = []
 
@@ -266,7 +322,7 @@ variable "private_subnet_cidrs" {
 }
 
 variable "public_subnet_cidrs" {
-  description = "Two CIDR blocks for the public (NAT) subnets created when create_vpc = true."
+  description = "Two CIDR blocks for the public (NAT) subnets created when create_vpc = true (unused with nat_gateway_mode = \"none\")."
   type        = list(string)
   default     = ["10.40.128.0/24", "10.40.129.0/24"]
 
@@ -277,7 +333,7 @@ variable "public_subnet_cidrs" {
 }
 
 variable "availability_zones" {
-  description = "Two availability zones for the created subnets; empty picks the region's first two."
+  description = "Two availability zones for the created subnets; empty picks the region's first two regular zones (opt-in-not-required: no Local or Wavelength Zones)."
   type        = list(string)
   default     = []
 
@@ -304,13 +360,14 @@ variable "create_bucket" {
 }
 
 variable "bucket_name" {
-  description = "Name of the source bucket; must start with \"airflow-\". Required when create_bucket = false; when creating, null derives a unique name from name."
+  description = "Name of the source bucket (any S3 bucket name; MWAA needs versioning and public access blocked, which the module sets on a bucket it creates). Required when create_bucket = false; when creating, null derives a unique name from name."
   type        = string
   default     = null
 
+  # S3's naming rules, which also satisfy CreateEnvironment's SourceBucketArn pattern arn:aws(-[a-z]+)?:s3:::[a-z0-9.\-]+.
   validation {
-    condition     = var.bucket_name == null || can(regex("^airflow-[a-z0-9.-]{1,55}$", coalesce(var.bucket_name, "x")))
-    error_message = "bucket_name must start with \"airflow-\" (MWAA's rule) and use only a-z, 0-9, '.', '-' (at most 63 characters)."
+    condition     = var.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.bucket_name, "x")))
+    error_message = "bucket_name must be an S3 bucket name: 3-63 characters a-z, 0-9, '.', '-', starting and ending with a letter or digit."
   }
   validation {
     condition     = var.create_bucket || var.bucket_name != null
@@ -431,7 +488,7 @@ variable "execution_role_permissions_boundary" {
 }
 
 variable "inline_secrets" {
-  description = "false (default): secret values (secret_key, client_secret, private_key, jwt_token) go to one Secrets Manager secret and the options carry aws-secretsmanager:<arn>#<key> references. true: write them inline into airflow_configuration_options (the seed's behaviour; visible to anyone who can read the environment)."
+  description = "false (default): the credentials (openmetadata_credentials: secret_key, client_secret, private_key, jwt_token) are written only to one Secrets Manager secret (write-only: in neither the Terraform state nor the plan) and the options carry aws-secretsmanager:<secret name>#<key> references. true: the documented exception: openmetadata.<key> values are written inline into airflow_configuration_options (the seed's behaviour; kept in the state and plan, visible to anyone who can read the environment)."
   type        = bool
   default     = false
 }
@@ -465,15 +522,18 @@ variable "secret_recovery_window_in_days" {
 variable "openmetadata" {
   description = <<-EOT
     OpenMetadata connection written as lineage.* options. api_endpoint (http(s)://host:port/api) is required;
-    airflow_service_name defaults to name; auth_provider_type is one of no-auth (default), openmetadata (JWT), google,
-    auth0, okta, azure, custom-oidc. Per provider: openmetadata: jwt_token; google: secret_key (service-account JSON),
-    audience optional; auth0: client_id, secret_key, domain; okta: client_id, org_url, private_key, email, scopes
-    optional; azure: client_id, client_secret, authority, scopes; custom-oidc: client_id, secret_key, token_endpoint.
+    airflow_service_name defaults to name; auth_provider_type is one of openmetadata (default: a bot's JWT, as
+    OpenMetadata >= 1.0 always authenticates), google, auth0, okta, azure, custom-oidc, or no-auth for a server run
+    without authentication. Per provider (credentials in brackets go in openmetadata_credentials, or here only with
+    inline_secrets = true): openmetadata: [jwt_token]; google: [secret_key] (service-account JSON), audience
+    optional; auth0: client_id, [secret_key], domain; okta: client_id, org_url, [private_key], email, scopes
+    optional; azure: client_id, [client_secret], authority, scopes; custom-oidc: client_id, [secret_key],
+    token_endpoint.
   EOT
   type = object({
     api_endpoint         = string
     airflow_service_name = optional(string)
-    auth_provider_type   = optional(string, "no-auth")
+    auth_provider_type   = optional(string, "openmetadata")
     client_id            = optional(string)
     client_secret        = optional(string)
     secret_key           = optional(string)
@@ -504,17 +564,17 @@ variable "openmetadata" {
   validation {
     condition = length(nonsensitive([
       for k in lookup(local.lineage_providers, var.openmetadata.auth_provider_type, { required = [] }).required : k
-      if(k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
+      if(var.inline_secrets || !contains(local.lineage_secret_keys, k)) && (k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
     ])) == 0
     error_message = format(
       "%s %s required when auth_provider_type = %q.",
       join(", ", formatlist("openmetadata.%s", nonsensitive([
         for k in lookup(local.lineage_providers, var.openmetadata.auth_provider_type, { required = [] }).required : k
-        if(k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
+        if(var.inline_secrets || !contains(local.lineage_secret_keys, k)) && (k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
       ]))),
       length(nonsensitive([
         for k in lookup(local.lineage_providers, var.openmetadata.auth_provider_type, { required = [] }).required : k
-        if(k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
+        if(var.inline_secrets || !contains(local.lineage_secret_keys, k)) && (k == "scopes" ? length(coalesce(var.openmetadata.scopes, [])) == 0 : var.openmetadata[k] == null)
       ])) == 1 ? "is" : "are",
       nonsensitive(var.openmetadata.auth_provider_type),
     )
@@ -536,11 +596,74 @@ variable "openmetadata" {
     condition     = nonsensitive(alltrue([for s in coalesce(var.openmetadata.scopes, []) : can(regex("^[!-~]+$", s)) && !strcontains(s, ",")]))
     error_message = "openmetadata.scopes entries must be printable ASCII without spaces or commas, e.g. [\"openid\", \"profile\"]."
   }
+  # The default path keeps credentials out of the state and plan: they come through the ephemeral input.
+  validation {
+    condition = var.inline_secrets || length(nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] != null])) == 0
+    error_message = format(
+      "%s would be kept in the Terraform plan and state: pass %s in openmetadata_credentials instead (an ephemeral input, written only to Secrets Manager), or set inline_secrets = true to write it inline.",
+      join(", ", formatlist("openmetadata.%s", nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] != null]))),
+      length(nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] != null])) == 1 ? "it" : "them",
+    )
+  }
   validation {
     condition = length(nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] == ""])) == 0
     error_message = format(
       "%s must not be empty (leave it null instead).",
       join(", ", formatlist("openmetadata.%s", nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] == ""]))),
     )
+  }
+}
+
+variable "openmetadata_credentials" {
+  description = <<-EOT
+    The credentials of var.openmetadata.auth_provider_type (jwt_token, secret_key, client_secret or private_key, as
+    that provider needs), written only to the lineage Secrets Manager secret through a write-only argument: they are
+    in neither the Terraform state nor a saved plan. Ephemeral: pass it from an ephemeral root variable (or an
+    ephemeral resource) and give it again at apply time. Terraform cannot see a change of the values themselves:
+    bump openmetadata_credentials_version to write new ones. Not used with inline_secrets = true.
+  EOT
+  type = object({
+    jwt_token     = optional(string)
+    secret_key    = optional(string)
+    client_secret = optional(string)
+    private_key   = optional(string)
+  })
+  default   = null
+  ephemeral = true
+  sensitive = true
+
+  validation {
+    condition = var.inline_secrets || length([
+      for k in lookup(local.lineage_providers, var.openmetadata.auth_provider_type, { required = [] }).required : k
+      if contains(local.lineage_secret_keys, k) && try(var.openmetadata_credentials[k], null) == null
+    ]) == 0
+    error_message = format(
+      "%s required when openmetadata.auth_provider_type = %q%s.",
+      join(", ", formatlist("openmetadata_credentials.%s", [
+        for k in lookup(local.lineage_providers, nonsensitive(var.openmetadata.auth_provider_type), { required = [] }).required : k
+        if contains(local.lineage_secret_keys, k)
+      ])),
+      nonsensitive(var.openmetadata.auth_provider_type),
+      nonsensitive(var.openmetadata.auth_provider_type) == "openmetadata" ? " (the default: OpenMetadata >= 1.0 always authenticates; give the ingestion bot's JWT token, or set openmetadata.auth_provider_type = \"no-auth\" for a server run without authentication)" : "",
+    )
+  }
+  validation {
+    condition     = !var.inline_secrets || var.openmetadata_credentials == null
+    error_message = "openmetadata_credentials is ephemeral and cannot be written inline: with inline_secrets = true put the credentials in openmetadata (e.g. openmetadata.jwt_token), or keep inline_secrets = false."
+  }
+  validation {
+    condition     = var.openmetadata_credentials == null || length([for k, v in coalesce(var.openmetadata_credentials, {}) : k if v == ""]) == 0
+    error_message = "openmetadata_credentials values must not be empty (leave unused keys null)."
+  }
+}
+
+variable "openmetadata_credentials_version" {
+  description = "Version of openmetadata_credentials written to Secrets Manager (write-only: Terraform does not see a change of the values). Increase it (e.g. 1 -> 2) in the apply that passes new credentials to rotate them."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.openmetadata_credentials_version >= 1 && floor(var.openmetadata_credentials_version) == var.openmetadata_credentials_version
+    error_message = "openmetadata_credentials_version must be a whole number >= 1; increase it to write new openmetadata_credentials."
   }
 }

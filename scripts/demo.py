@@ -66,7 +66,7 @@ class Progress:
 def check_prerequisites() -> None:
     problems: list[str] = []
     if shutil.which("terraform") is None:
-        problems.append("terraform is not on PATH: install Terraform >= 1.9 (CI uses 1.11.4).")
+        problems.append("terraform is not on PATH: install Terraform >= 1.11 (CI uses 1.11.4).")
     mirror = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
     if not (mirror / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
         problems.append(
@@ -102,7 +102,7 @@ def render_lineage(state: dict[str, Any]) -> list[str]:
 
 
 def run_demo(work: Path, progress: Progress, cleanups: list[Callable[[], None]]) -> int:
-    from tests.helpers.local_aws import LocalAws
+    from tests.helpers.local_aws import LocalAws, routed_network
     from tests.helpers.mwaa_local import aws_env_for, prepare
     from tests.helpers.openmetadata import EmulatorProcess
     from tests.terraform.harness import Terraform, stage
@@ -138,14 +138,8 @@ def run_demo(work: Path, progress: Progress, cleanups: list[Callable[[], None]])
     aws, om = progress.step("Starting the emulators on 127.0.0.1", start)
 
     def prepare_account() -> dict[str, Any]:
-        ec2 = aws.client("ec2")
-        vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
-        subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
-                "Subnet"
-            ]["SubnetId"]
-            for i, az in ((1, "a"), (2, "b"))
-        ]
+        network = routed_network(aws.client("ec2"), "10.50")  # private subnets behind a NAT gateway
+        vpc, subnets = network["vpc_id"], network["subnet_ids"]
         om.seed_tables(*TABLES)
         om.set_auth(enabled=True)
         token = om.token("ingestion-bot")

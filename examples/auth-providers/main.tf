@@ -1,5 +1,5 @@
 # One environment per call, any auth provider: pick a *.tfvars.example, copy it to terraform.tfvars and fill it
-# in (google, auth0, azure, custom-oidc). Secrets go to Secrets Manager unless inline_secrets = true.
+# in (google, auth0, azure, custom-oidc). Credentials go to Secrets Manager (write-only) unless inline_secrets = true.
 
 provider "aws" {
   region = var.region
@@ -14,6 +14,9 @@ module "mwaa" {
   private_subnet_ids = var.private_subnet_ids
   openmetadata       = var.openmetadata
   inline_secrets     = var.inline_secrets
+  # Ephemeral: written to Secrets Manager only (null with inline_secrets = true, the secrets are then in openmetadata).
+  openmetadata_credentials         = var.openmetadata_credentials
+  openmetadata_credentials_version = var.openmetadata_credentials_version
 
   tags = { example = "auth-providers" }
 }

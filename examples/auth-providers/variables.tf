@@ -27,9 +27,23 @@ variable "private_subnet_ids" {
 }
 
 variable "openmetadata" {
-  description = "Passed to the module's openmetadata input: api_endpoint, auth_provider_type and that provider's keys."
+  description = "Passed to the module's openmetadata input: api_endpoint, auth_provider_type and that provider's non-secret keys."
   type        = any
   sensitive   = true
+}
+
+variable "openmetadata_credentials" {
+  description = "The provider's credentials (secret_key, client_secret, private_key or jwt_token): ephemeral, give them at plan and at apply."
+  type        = any
+  sensitive   = true
+  ephemeral   = true
+  default     = null
+}
+
+variable "openmetadata_credentials_version" {
+  description = "Increase to write new openmetadata_credentials to Secrets Manager."
+  type        = number
+  default     = 1
 }
 
 variable "inline_secrets" {

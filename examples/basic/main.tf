@@ -15,8 +15,10 @@ module "mwaa" {
   openmetadata = {
     api_endpoint       = var.openmetadata_api_endpoint
     auth_provider_type = "openmetadata"
-    jwt_token          = var.openmetadata_jwt_token
   }
+  # Ephemeral: written to Secrets Manager only, never to the state or the plan. Bump the version to rotate it.
+  openmetadata_credentials         = { jwt_token = var.openmetadata_jwt_token }
+  openmetadata_credentials_version = var.openmetadata_jwt_token_version
 
   tags = { example = "basic" }
 }

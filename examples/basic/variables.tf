@@ -26,7 +26,14 @@ variable "openmetadata_api_endpoint" {
 }
 
 variable "openmetadata_jwt_token" {
-  description = "JWT of the OpenMetadata ingestion bot."
+  description = "JWT of the OpenMetadata ingestion bot (ephemeral: give it at plan and at apply, e.g. TF_VAR_openmetadata_jwt_token)."
   type        = string
   sensitive   = true
+  ephemeral   = true
+}
+
+variable "openmetadata_jwt_token_version" {
+  description = "Increase to write a new openmetadata_jwt_token to Secrets Manager."
+  type        = number
+  default     = 1
 }

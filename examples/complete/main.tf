@@ -10,7 +10,13 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 # MWAA encrypts its CloudWatch logs with the environment's key: the key policy must admit the Logs service.
+# A key policy: "*" as resource means this key (a key policy applies to its own key only), and kms:* for the
+# account root is AWS's default key policy, which delegates access to IAM policies (the execution role's policy
+# then grants only what MWAA needs, through kms:ViaService).
 data "aws_iam_policy_document" "kms" {
+  #checkov:skip=CKV_AWS_109:Key policy: the account root administers its own key (AWS's default key policy); IAM policies then scope access.
+  #checkov:skip=CKV_AWS_111:Key policy: the writes are on this key only ("*" in a key policy is the key itself), for the account root and CloudWatch Logs under an encryption-context condition.
+  #checkov:skip=CKV_AWS_356:Key policy: "*" as resource in a key policy means the key the policy is attached to, nothing else.
   statement {
     sid       = "AccountAdministers"
     actions   = ["kms:*"]
@@ -71,10 +77,10 @@ module "mwaa" {
     auth_provider_type   = "okta"
     client_id            = var.okta_client_id
     org_url              = var.okta_org_url
-    private_key          = var.okta_private_key
     email                = var.okta_email
     scopes               = ["openid", "profile"]
   }
+  openmetadata_credentials = { private_key = var.okta_private_key } # ephemeral: Secrets Manager only
 
   airflow_configuration_options = {
     "core.default_timezone" = "utc"

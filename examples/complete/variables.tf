@@ -29,6 +29,7 @@ variable "okta_private_key" {
   description = "PEM private key of the Okta service app (multi-line is fine)."
   type        = string
   sensitive   = true
+  ephemeral   = true
 }
 
 variable "okta_email" {

@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.deploy import Deployment, build_artifacts
 from tests.emulators.identity import IdentityServers, start_identity_servers
-from tests.helpers.local_aws import LocalAws
+from tests.helpers.local_aws import LocalAws, routed_network
 from tests.terraform.harness import HarnessError, provider_mirror, require_terraform
 
 
@@ -32,16 +32,9 @@ def local_aws() -> Iterator[LocalAws]:
 
 @pytest.fixture(scope="session")
 def network(local_aws: LocalAws) -> dict[str, Any]:
-    """An existing VPC with two subnets in two AZs (what examples/basic expects the caller to bring)."""
-    ec2 = local_aws.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.60.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, az in ((1, "a"), (2, "b"))
-    ]
-    return {"vpc_id": vpc, "subnet_ids": subnets}
+    """An existing VPC with two private subnets in two AZs routed through a NAT gateway (what
+    examples/basic expects the caller to bring)."""
+    return routed_network(local_aws.client("ec2"), "10.60")
 
 
 @pytest.fixture(scope="session")

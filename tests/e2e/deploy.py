@@ -30,6 +30,8 @@ TABLES = (
     "sample.shop.mart.orders",
 )
 LOGICAL_DATE = "2024-01-02T00:00:00"
+# openmetadata keys the module takes through its ephemeral openmetadata_credentials input
+CREDENTIAL_KEYS = ("jwt_token", "secret_key", "client_secret", "private_key")
 
 
 def build_artifacts(out: Path) -> Path:
@@ -78,13 +80,24 @@ class Deployment:
         openmetadata: dict[str, Any],
         options: dict[str, str] | None = None,
         airflow_version: str = "2.10.3",
+        no_internet: bool = False,
     ) -> dict[str, Any]:
+        # no_internet: the module creates a VPC without NAT or internet gateway (VPC endpoints only)
+        network = (
+            {"create_vpc": True, "nat_gateway_mode": "none"}
+            if no_internet
+            else {"vpc_id": self.network["vpc_id"], "private_subnet_ids": self.network["subnet_ids"]}
+        )
         self.variables = {
             "name": self.name,
             "airflow_version": airflow_version,
-            "vpc_id": self.network["vpc_id"],
-            "private_subnet_ids": self.network["subnet_ids"],
-            "openmetadata": {"airflow_service_name": SERVICE, **openmetadata},
+            **network,
+            "openmetadata": {
+                "airflow_service_name": SERVICE,
+                **{k: v for k, v in openmetadata.items() if k not in CREDENTIAL_KEYS},
+            },
+            "openmetadata_credentials": {k: v for k, v in openmetadata.items() if k in CREDENTIAL_KEYS}
+            or None,
             "airflow_configuration_options": options or {},
             "plugins_zip_path": str(self.plugins_zip),
             "dags_dir": str(DAGS),

@@ -9,6 +9,7 @@ live only in moto's Secrets Manager: the wheel resolves them at run time through
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.deploy import DAG_ID, SERVICE, TABLES, Deployment
@@ -177,4 +178,61 @@ def test_airflow3_listener_with_jwt(
     finally:
         deployment.destroy()
         print(f"\n[e2e airflow 3] timings (s): {deployment.timings}")
+    assert local_aws.client("mwaa").list_environments()["Environments"] == []
+
+
+def test_no_internet_environment_custom_oidc_then_azure(
+    deployment: Deployment,
+    local_aws: LocalAws,
+    om: OpenMetadataEmulator,
+    identity: IdentityServers,
+    tmp_path: Path,
+) -> None:
+    """nat_gateway_mode = "none": the module's own VPC without NAT or internet gateway, MWAA and the wheel
+    on VPC endpoints (Secrets Manager included). Lineage is delivered with custom-oidc, then (in-place
+    update) with azure. Local Airflow does not emulate the network isolation itself: what is proven is the
+    module's network (no way out but endpoints, checked in moto) plus the environment's options and artifacts
+    running a DAG."""
+    om.seed_tables(*TABLES)
+    om.set_auth(**identity.om_auth())
+    identity.reset()
+    try:
+        for provider in ("custom-oidc", "azure"):
+            om.reset()
+            om.seed_tables(*TABLES)
+            om.set_auth(**identity.om_auth())
+            options = identity.options(provider)
+            keys = {
+                "custom-oidc": ("client_id", "secret_key", "token_endpoint"),
+                "azure": ("client_id", "client_secret", "authority"),
+            }[provider]
+            openmetadata: dict[str, Any] = {
+                "api_endpoint": om.api_url,
+                "auth_provider_type": provider,
+                **{k: options[k] for k in keys},
+            }
+            if provider == "azure":
+                openmetadata["scopes"] = ["api://openmetadata/.default"]
+            outputs = deployment.apply(
+                openmetadata, {"lineage.ca_bundle": options["ca_bundle"]}, no_internet=True
+            )
+            env = _assert_environment(local_aws, deployment, outputs)
+            ec2 = local_aws.client("ec2")
+            vpc = outputs["vpc_id"]
+            assert not ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NatGateways"]
+            igws = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])
+            assert not igws["InternetGateways"]
+            assert {"secretsmanager", "logs", "sqs", "airflow.env", "s3"} <= set(outputs["vpc_endpoint_ids"])
+            secret_key = "secret_key" if provider == "custom-oidc" else "client_secret"
+            reference = env["AirflowConfigurationOptions"][f"lineage.{secret_key}"]
+            assert _secret_field(local_aws, reference) == options[secret_key]
+            # A fresh spool_dir: the default (<tmp>/airflow-openmetadata-lineage) caches "service exists" from
+            # earlier runs, which the emulator's reset made untrue.
+            local = deployment.local(AIRFLOW__LINEAGE__SPOOL_DIR=str(tmp_path / provider))
+            result = deployment.run(local)
+            _assert_lineage(om, result, {options["client_id"]})
+            _assert_no_secret(identity.secrets(provider), environment=env, task_log=result.output)
+    finally:
+        deployment.destroy()
+        print(f"\n[e2e no-internet] timings (s): {deployment.timings}")
     assert local_aws.client("mwaa").list_environments()["Environments"] == []

@@ -14,17 +14,32 @@ What it checks, as the real API does:
   scheduler and web server limits;
 - against moto (through boto3): the source bucket exists with versioning enabled and public access blocked,
   the execution role exists, exactly two subnets in two AZs of one VPC, the security groups exist in that VPC,
-  the KMS key exists, and the plugins / requirements / startup-script objects exist at the named versions
-  (the latest version is resolved and reported when none is named).
-Statuses move CREATING -> AVAILABLE, UPDATING -> AVAILABLE and DELETING -> gone after configurable delays, so
-Terraform's waiters poll for real. GetEnvironment always carries a LastUpdate object.
+  the groups let MWAA's components talk to each other (a self-referencing inbound rule in at least one group,
+  and some outbound rule: the provider strips a new group's default egress), answered as the service does with
+  ValidationException "At least one of the security group needs to allow MWAA resources to talk to each other,
+  otherwise MWAA cannot be provisioned" (MWAA user guide, "Security in your VPC on Amazon MWAA",
+  https://docs.aws.amazon.com/mwaa/latest/userguide/vpc-security.html: "a self-referencing inbound rule"),
+  each subnet has a route out of the VPC (a non-local route: NAT, internet/transit gateway, peering, an S3
+  gateway endpoint) unless the VPC has VPC endpoints (private routing, MWAA user guide "About networking on
+  Amazon MWAA", https://docs.aws.amazon.com/mwaa/latest/userguide/networking-about.html), the KMS key exists,
+  and the plugins / requirements / startup-script objects exist at the named versions (the latest version is
+  resolved and reported when none is named). With EndpointManagement = CUSTOMER the environment stops in
+  PENDING after CREATING and becomes AVAILABLE once interface endpoints to its DatabaseVpcEndpointService
+  (and, for PRIVATE_ONLY access, its WebserverVpcEndpointService) exist in its VPC (MWAA user guide, "Managing
+  your own Amazon VPC endpoints on Amazon MWAA"; the PENDING state as users report it in
+  hashicorp/terraform-provider-aws#39388, whose fix makes the provider treat PENDING as a finished create).
+  Statuses move CREATING -> AVAILABLE, UPDATING -> AVAILABLE and DELETING -> gone after configurable delays,
+  so Terraform's waiters poll for real. GetEnvironment always carries a LastUpdate object.
 
 What it does not emulate: running Airflow (tests/helpers/mwaa_local.py does that from the environment's
-options and artifacts), SigV4 signature checks or IAM authorisation (the region is read from the
-Authorization header, nothing is verified), the execution role's policies and trust, subnet privacy / NAT
-routes and VPC endpoints, MWAA-blocked configuration keys, creation of the CloudWatch log groups (ARNs are
-reported, nothing is created in moto), failures during creation or update (CREATE_FAILED / UPDATE_FAILED),
-Teams, IdentityCenter, InvokeRestApi and PublishMetrics. Option values are sensitive: they are never logged.
+options and artifacts), SigV4 signature checks or IAM authorisation (the region is read from the Authorization
+header, nothing is verified), the execution role's policies and trust, whether a subnet is private, whether
+the route or endpoints really lead to each service MWAA needs (the real service fails such an environment
+during creation, CREATE_FAILED; here a subnet without any route or endpoint is refused at once with a message
+of the emulator's own wording), network ACLs, MWAA-blocked configuration keys, creation of the CloudWatch log
+groups (ARNs are reported, nothing is created in moto), failures during creation or update (CREATE_FAILED /
+UPDATE_FAILED), Teams, IdentityCenter, InvokeRestApi and PublishMetrics. Option values are sensitive: they are
+never logged.
 """
 
 from __future__ import annotations
@@ -90,6 +105,12 @@ _ERROR_STATUS = {
     "InternalServerException": 500,
     "ServiceUnavailableException": 503,
 }
+# The service's answer to a network whose groups cannot talk to each other (a ValidationException from
+# CreateEnvironment / UpdateEnvironment), as users quote it.
+SECURITY_GROUP_MESSAGE = (
+    "At least one of the security group needs to allow MWAA resources to talk to each other, "
+    "otherwise MWAA cannot be provisioned."
+)
 log = logging.getLogger(__name__)
 
 
@@ -213,6 +234,7 @@ class Environment:
     until: float = 0.0
     next_status: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    vpc_id: str | None = None  # of the subnets (not part of the API's description)
 
 
 class MwaaState:
@@ -255,7 +277,18 @@ class MwaaState:
     # -- transitions -----------------------------------------------------------------------------------------
     def _settle(self, name: str) -> Environment | None:
         env = self.environments.get(name)
+        if env is not None and env.status == "PENDING" and self._customer_endpoints_exist(env):
+            env.status = "AVAILABLE"
+            env.data["LastUpdate"]["Status"] = "SUCCESS"
         if env is None or env.next_status is None or time.monotonic() < env.until:
+            return env
+        if (
+            env.next_status == "AVAILABLE"
+            and env.status == "CREATING"
+            and self._awaits_customer_endpoints(env)
+        ):
+            # Customer-managed endpoints: the service waits in PENDING until they exist (see the docstring).
+            env.status, env.next_status = "PENDING", None
             return env
         if env.next_status == "DELETED":
             del self.environments[name]
@@ -263,6 +296,22 @@ class MwaaState:
         env.status, env.next_status = env.next_status, None
         env.data["LastUpdate"]["Status"] = "SUCCESS"
         return env
+
+    def _awaits_customer_endpoints(self, env: Environment) -> bool:
+        return self.check_resources and env.data.get("EndpointManagement") == "CUSTOMER"
+
+    def _customer_endpoints_exist(self, env: Environment) -> bool:
+        """Interface endpoints to the environment's database (and, for PRIVATE_ONLY, web server) services."""
+        wanted = {env.data["DatabaseVpcEndpointService"]}
+        if env.data.get("WebserverAccessMode") == "PRIVATE_ONLY":
+            wanted.add(env.data["WebserverVpcEndpointService"])
+        region = env.data["Arn"].split(":")[3]
+        endpoints = self.client("ec2", region).describe_vpc_endpoints(
+            Filters=[{"Name": "service-name", "Values": sorted(wanted)}]
+        )["VpcEndpoints"]
+        vpc = env.vpc_id
+        found = {e["ServiceName"] for e in endpoints if e.get("VpcId") == vpc and e.get("State") != "deleted"}
+        return wanted <= found
 
     def _begin(self, env: Environment, status: str, final: str) -> None:
         env.status, env.next_status = status, final
@@ -350,7 +399,37 @@ class Checks:
             raise _invalid(f"Security groups {group_ids} not found: {_err_code(err)}") from err
         if vpc and any(g["VpcId"] != vpc for g in groups):
             raise _invalid("The security groups must belong to the VPC of the subnets.")
+        if not _groups_talk_to_each_other(groups):
+            raise _invalid(SECURITY_GROUP_MESSAGE)
+        if vpc is not None and subnet_ids is not None:
+            self._routes(ec2, vpc, subnet_ids)
         return vpc
+
+    @staticmethod
+    def _routes(ec2: Any, vpc: str, subnet_ids: list[str]) -> None:
+        # A subnet whose route table holds only the VPC's local route, in a VPC without endpoints, reaches
+        # neither the AWS APIs MWAA needs (S3, Logs, SQS, ECR) nor anything else.
+        if ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]:
+            return
+        main = ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}]
+        )["RouteTables"]
+        for subnet in subnet_ids:
+            tables = (
+                ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])[
+                    "RouteTables"
+                ]
+                or main
+            )
+            routes = [r for t in tables for r in t.get("Routes", [])]
+            if not any(
+                r.get("GatewayId") != "local" and r.get("State", "active") == "active" for r in routes
+            ):
+                raise _invalid(
+                    f"Subnet {subnet} has no route out of the VPC (only the local route) and the VPC has no "
+                    "VPC endpoints: MWAA cannot reach Amazon S3, CloudWatch, Amazon SQS or Amazon ECR. Add a "
+                    "route to a NAT gateway, or the VPC endpoints for private routing."
+                )
 
     def kms_key(self, key: str) -> None:
         try:
@@ -366,6 +445,20 @@ class Checks:
             shown = f"version {version} of " if version else ""
             raise _invalid(f"Unable to read {shown}{what} file s3://{bucket}/{key}.") from err
         return version or head.get("VersionId") or "null"
+
+
+def _groups_talk_to_each_other(groups: list[dict[str, Any]]) -> bool:
+    """At least one group admits traffic from one of the environment's groups (a self-referencing inbound
+    rule) and the groups let traffic out (the provider strips a new group's default egress rule)."""
+    ids = {g["GroupId"] for g in groups}
+    inbound = any(
+        pair.get("GroupId") in ids
+        for g in groups
+        for perm in g.get("IpPermissions", [])
+        for pair in perm.get("UserIdGroupPairs", [])
+    )
+    outbound = any(g.get("IpPermissionsEgress") for g in groups)
+    return inbound and outbound
 
 
 def _err_code(err: ClientError) -> str:
@@ -509,17 +602,18 @@ class MwaaApi:
         if state.check_resources:
             bucket = checks.bucket(body["SourceBucketArn"])
             checks.role(body["ExecutionRoleArn"])
-            checks.network(network["SubnetIds"], network["SecurityGroupIds"])
+            vpc = checks.network(network["SubnetIds"], network["SecurityGroupIds"])
             if "KmsKey" in body:
                 checks.kms_key(body["KmsKey"])
         else:
+            vpc = None
             bucket = body["SourceBucketArn"].split(":::", 1)[1]
         self._artifacts(checks, bucket, body, data)
         _name_log_groups(data, name)
         with state.lock:
             if state._settle(name) is not None:
                 raise _invalid(f"Environment {name} already exists.")
-            env = Environment(data=data, status="CREATING", tags=dict(body.get("Tags", {})))
+            env = Environment(data=data, status="CREATING", tags=dict(body.get("Tags", {})), vpc_id=vpc)
             state._begin(env, "CREATING", "AVAILABLE")
             state.environments[name] = env
         return {"Arn": data["Arn"]}

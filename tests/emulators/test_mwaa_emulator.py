@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from tests.emulators.mwaa import MwaaEmulator
+from tests.emulators.mwaa import SECURITY_GROUP_MESSAGE, MwaaEmulator
 
 REGION = "us-east-1"
 DELAY = 0.3
@@ -81,7 +81,42 @@ def aws(moto_url: str) -> dict[str, Any]:
         "SubnetId"
     ]
     sg = ec2.create_security_group(GroupName="mwaa", Description="mwaa", VpcId=vpc)["GroupId"]
-    return {"role": role, "subnets": [a, b], "same_az": [a, a2], "sg": sg, "v1": v1, "v2": v2, "req": req}
+    ec2.authorize_security_group_ingress(
+        GroupId=sg, IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": sg}]}]
+    )
+    # no self-referencing rule: only the default egress (and, once revoked, nothing at all)
+    lonely = ec2.create_security_group(GroupName="lonely", Description="lonely", VpcId=vpc)["GroupId"]
+    # the private subnets leave the VPC through a NAT gateway (the emulator refuses subnets without a route)
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.100.0/24", AvailabilityZone="us-east-1a")["Subnet"]
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public["SubnetId"], AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    for subnet in (a, b, a2):
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    # a second VPC whose subnets only have the local route
+    bare_vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    bare = [
+        ec2.create_subnet(VpcId=bare_vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    bare_sg = ec2.create_security_group(GroupName="bare", Description="bare", VpcId=bare_vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=bare_sg, IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": bare_sg}]}]
+    )
+    return {
+        "role": role,
+        "subnets": [a, b],
+        "same_az": [a, a2],
+        "sg": sg,
+        "lonely_sg": lonely,
+        "bare": {"vpc": bare_vpc, "subnets": bare, "sg": bare_sg},
+        "v1": v1,
+        "v2": v2,
+        "req": req,
+    }
 
 
 def _request(aws: dict[str, Any], **overrides: Any) -> dict[str, Any]:
@@ -215,6 +250,100 @@ def test_network_checks(mwaa: Any, aws: dict[str, Any], moto_url: str) -> None:
         "Security groups"
         in _error(mwaa.create_environment, Name="n", **_request(aws, NetworkConfiguration=no_sg))[2]
     )
+
+
+def test_security_groups_must_let_components_talk(mwaa: Any, aws: dict[str, Any], moto_url: str) -> None:
+    """The service refuses groups without a self-referencing inbound rule, with its own message."""
+    lonely = {"SubnetIds": aws["subnets"], "SecurityGroupIds": [aws["lonely_sg"]]}
+    code, status, message = _error(
+        mwaa.create_environment, Name="env-lonely", **_request(aws, NetworkConfiguration=lonely)
+    )
+    assert (code, status, message) == ("ValidationException", 400, SECURITY_GROUP_MESSAGE)
+    # a self-referencing rule but no egress at all (what the provider leaves of a new group before its rules)
+    ec2 = _client("ec2", moto_url)
+    silent = ec2.create_security_group(GroupName="silent", Description="silent", VpcId=_vpc_of(aws, ec2))
+    ec2.authorize_security_group_ingress(
+        GroupId=silent["GroupId"],
+        IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": silent["GroupId"]}]}],
+    )
+    ec2.revoke_security_group_egress(
+        GroupId=silent["GroupId"], IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+    network = {"SubnetIds": aws["subnets"], "SecurityGroupIds": [silent["GroupId"]]}
+    assert _error(mwaa.create_environment, Name="env-silent", **_request(aws, NetworkConfiguration=network))[
+        2
+    ] == (SECURITY_GROUP_MESSAGE)
+    # the group of another environment component counts: [lonely, sg] passes (sg refers to itself)
+    both = {"SubnetIds": aws["subnets"], "SecurityGroupIds": [aws["lonely_sg"], aws["sg"]]}
+    mwaa.create_environment(Name="env-two-groups", **_request(aws, NetworkConfiguration=both))
+    _wait(mwaa, "env-two-groups", "AVAILABLE")
+    # updates are checked too
+    code, _, message = _error(
+        mwaa.update_environment,
+        Name="env-two-groups",
+        NetworkConfiguration={"SecurityGroupIds": [aws["lonely_sg"]]},
+    )
+    assert (code, message) == ("ValidationException", SECURITY_GROUP_MESSAGE)
+    mwaa.delete_environment(Name="env-two-groups")
+    _wait(mwaa, "env-two-groups", None)
+    assert "env-lonely" not in mwaa.list_environments()["Environments"]
+
+
+def test_subnets_need_a_route_or_endpoints(mwaa: Any, aws: dict[str, Any], moto_url: str) -> None:
+    bare = aws["bare"]
+    network = {"SubnetIds": bare["subnets"], "SecurityGroupIds": [bare["sg"]]}
+    code, status, message = _error(
+        mwaa.create_environment, Name="env-bare", **_request(aws, NetworkConfiguration=network)
+    )
+    assert (code, status) == ("ValidationException", 400)
+    assert f"Subnet {bare['subnets'][0]} has no route out of the VPC" in message
+    # private routing: an S3 gateway endpoint (a prefix-list route) is enough
+    ec2 = _client("ec2", moto_url)
+    table = ec2.create_route_table(VpcId=bare["vpc"])["RouteTable"]["RouteTableId"]
+    for subnet in bare["subnets"]:
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=bare["vpc"],
+        ServiceName=f"com.amazonaws.{REGION}.s3",
+        VpcEndpointType="Gateway",
+        RouteTableIds=[table],
+    )["VpcEndpoint"]["VpcEndpointId"]
+    mwaa.create_environment(Name="env-private", **_request(aws, NetworkConfiguration=network))
+    _wait(mwaa, "env-private", "AVAILABLE")
+    mwaa.delete_environment(Name="env-private")
+    _wait(mwaa, "env-private", None)
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint])
+
+
+def test_customer_endpoints_pending_until_created(mwaa: Any, aws: dict[str, Any], moto_url: str) -> None:
+    mwaa.create_environment(Name="env-customer", **_request(aws, EndpointManagement="CUSTOMER"))
+    seen = _wait(mwaa, "env-customer", "PENDING")
+    assert seen[-1] == "PENDING"
+    time.sleep(DELAY * 2)
+    env = mwaa.get_environment(Name="env-customer")["Environment"]
+    assert env["Status"] == "PENDING", "must wait for the customer's endpoints"
+    ec2 = _client("ec2", moto_url)
+    vpc = _vpc_of(aws, ec2)
+    ids = []
+    for service in (env["DatabaseVpcEndpointService"], env["WebserverVpcEndpointService"]):
+        assert mwaa.get_environment(Name="env-customer")["Environment"]["Status"] == "PENDING"
+        ids.append(
+            ec2.create_vpc_endpoint(
+                VpcId=vpc,
+                ServiceName=service,
+                VpcEndpointType="Interface",
+                SubnetIds=aws["subnets"],
+                SecurityGroupIds=[aws["sg"]],
+            )["VpcEndpoint"]["VpcEndpointId"]
+        )
+    assert mwaa.get_environment(Name="env-customer")["Environment"]["Status"] == "AVAILABLE"
+    mwaa.delete_environment(Name="env-customer")
+    _wait(mwaa, "env-customer", None)
+    ec2.delete_vpc_endpoints(VpcEndpointIds=ids)
+
+
+def _vpc_of(aws: dict[str, Any], ec2: Any) -> str:
+    return ec2.describe_security_groups(GroupIds=[aws["sg"]])["SecurityGroups"][0]["VpcId"]
 
 
 def test_option_values_never_echoed(mwaa: Any, aws: dict[str, Any]) -> None:

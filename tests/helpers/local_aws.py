@@ -119,7 +119,60 @@ class LocalAws:
                 if n["State"] != "deleted"
             ),
             "eips": sorted(a.get("AllocationId", "") for a in ec2.describe_addresses()["Addresses"]),
+            "vpc_endpoints": sorted(
+                e["VpcEndpointId"]
+                for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]
+                if e.get("State") not in ("deleted", "deleting")
+            ),
             "kms_keys": sorted(live_keys),
             "secrets": sorted(s["Name"] for s in sm.list_secrets()["SecretList"]),
             "log_groups": sorted(g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]),
         }
+
+
+def routed_network(ec2: Any, cidr_prefix: str = "10.60") -> dict[str, Any]:
+    """A VPC as a caller brings it to the module: two private subnets in two AZs routed through a NAT gateway
+    (in a public subnet behind an internet gateway). The MWAA emulator refuses subnets without any route out.
+    Returns vpc_id, subnet_ids and every id for `delete_routed_network`."""
+    vpc = ec2.create_vpc(CidrBlock=f"{cidr_prefix}.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"{cidr_prefix}.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock=f"{cidr_prefix}.100.0/24", AvailabilityZone="us-east-1a")[
+        "Subnet"
+    ]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    associations = [
+        ec2.associate_route_table(RouteTableId=table, SubnetId=s)["AssociationId"] for s in subnets
+    ]
+    return {
+        "vpc_id": vpc,
+        "subnet_ids": subnets,
+        "public_subnet_id": public,
+        "igw": igw,
+        "eip": eip,
+        "nat": nat,
+        "route_table": table,
+        "associations": associations,
+    }
+
+
+def delete_routed_network(ec2: Any, network: dict[str, Any]) -> None:
+    for association in network["associations"]:
+        ec2.disassociate_route_table(AssociationId=association)
+    ec2.delete_route_table(RouteTableId=network["route_table"])
+    ec2.delete_nat_gateway(NatGatewayId=network["nat"])
+    ec2.release_address(AllocationId=network["eip"])
+    ec2.detach_internet_gateway(InternetGatewayId=network["igw"], VpcId=network["vpc_id"])
+    ec2.delete_internet_gateway(InternetGatewayId=network["igw"])
+    for subnet in [*network["subnet_ids"], network["public_subnet_id"]]:
+        ec2.delete_subnet(SubnetId=subnet)
+    ec2.delete_vpc(VpcId=network["vpc_id"])

@@ -80,7 +80,7 @@ def require_terraform() -> str:
     """Path of the terraform binary, or HarnessError."""
     binary = shutil.which("terraform")
     if binary is None:
-        raise HarnessError("terraform is not on PATH: install Terraform >= 1.9 (CI uses 1.11.4)")
+        raise HarnessError("terraform is not on PATH: install Terraform >= 1.11 (CI uses 1.11.4)")
     return binary
 
 
@@ -316,8 +316,10 @@ class Terraform:
         return proc.returncode
 
     def apply(self, variables: Mapping[str, Any] | None = None, *, plan: Plan | None = None) -> str:
-        if plan is not None:
-            return self.run("apply", "-input=false", "-no-color", str(plan.path)).stdout
+        if plan is not None:  # `variables`: the ephemeral ones, which a saved plan does not hold
+            return self.run(
+                "apply", "-input=false", "-no-color", *self._var_file(variables, "apply"), str(plan.path)
+            ).stdout
         return self.run(
             "apply", "-input=false", "-no-color", "-auto-approve", *self._var_file(variables, "apply")
         ).stdout
@@ -424,11 +426,13 @@ def write_module_root(
     module_source: Path = REPO,
     module_name: str = "mwaa",
     outputs: Mapping[str, bool] | None = None,
-    sensitive: tuple[str, ...] = ("openmetadata",),
+    sensitive: tuple[str, ...] = ("openmetadata", "openmetadata_credentials"),
+    ephemeral: tuple[str, ...] = ("openmetadata_credentials",),
 ) -> Path:
     """Write ``main.tf.json`` calling the module once with exactly ``inputs`` (others keep their defaults).
 
-    Each input is passed through a root variable of the same name (``sensitive`` ones marked sensitive);
+    Each input is passed through a root variable of the same name (``sensitive`` ones marked sensitive,
+    ``ephemeral`` ones ephemeral: a saved plan does not hold them, so give them again to apply it);
     pass the same ``inputs`` to ``Terraform.plan``/``apply`` as variables, so values live in the var file and
     never in the configuration (diagnostics cannot quote them). Root outputs re-export ``outputs``
     ({name: sensitive}).
@@ -436,7 +440,7 @@ def write_module_root(
     """
     outputs = DEFAULT_OUTPUTS if outputs is None else outputs
     config = {
-        "variable": {name: {"type": "any", "sensitive": name in sensitive} for name in inputs},
+        "variable": {name: _root_variable(name, sensitive, ephemeral) for name in inputs},
         "module": {module_name: {"source": str(module_source), **{n: f"${{var.{n}}}" for n in inputs}}},
         "output": {
             name: {"value": f"${{module.{module_name}.{name}}}", "sensitive": is_sensitive}
@@ -448,6 +452,15 @@ def write_module_root(
     return path
 
 
+def _root_variable(name: str, sensitive: tuple[str, ...], ephemeral: tuple[str, ...]) -> dict[str, Any]:
+    """A root variable passing one module input; ephemeral ones (the credentials) stay out of plan files, so
+    they must be given again at apply."""
+    spec: dict[str, Any] = {"type": "any", "sensitive": name in sensitive}
+    if name in ephemeral:
+        spec["ephemeral"] = True
+    return spec
+
+
 DEFAULT_OUTPUTS = {"lineage_configuration": False, "airflow_configuration_options": True}
 
 
@@ -457,7 +470,8 @@ def write_modules_root(
     *,
     module_source: Path = REPO,
     outputs: Mapping[str, bool] | None = None,
-    sensitive: tuple[str, ...] = ("openmetadata",),
+    sensitive: tuple[str, ...] = ("openmetadata", "openmetadata_credentials"),
+    ephemeral: tuple[str, ...] = ("openmetadata_credentials",),
 ) -> dict[str, Any]:
     """Like ``write_module_root`` for several module instances in one root ({instance: inputs}), so one
     plan (one provider start) covers a whole matrix. Root variables and outputs are named
@@ -470,7 +484,7 @@ def write_modules_root(
         for name, value in inputs.items():
             var = f"{instance}__{name}"
             variables[var] = value
-            config["variable"][var] = {"type": "any", "sensitive": name in sensitive}
+            config["variable"][var] = _root_variable(name, sensitive, ephemeral)
             config["module"][instance][name] = f"${{var.{var}}}"
         for name, is_sensitive in outputs.items():
             config["output"][f"{instance}__{name}"] = {

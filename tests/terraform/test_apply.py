@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.local_aws import LocalAws
+from tests.helpers.local_aws import LocalAws, delete_routed_network, routed_network
 from tests.terraform.harness import REPO, HarnessError, Terraform, provider_mirror, require_terraform, stage
 
 ACCOUNT = "123456789012"
@@ -156,13 +156,8 @@ def test_basic_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> None
     """examples/basic in a VPC the test creates: the lifecycle of a real deployment."""
     step = Step("basic")
     ec2 = aws.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.70.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.70.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, az in ((1, "a"), (2, "b"))
-    ]
+    network = routed_network(ec2, "10.70")
+    vpc, subnets = network["vpc_id"], network["subnet_ids"]
     baseline = aws.inventory()
     zip_v1 = build_plugins_zip(tmp_path / "build-v1")
     zip_path = tmp_path / "plugins.zip"
@@ -223,9 +218,7 @@ def test_basic_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> None
     finally:
         step("destroy", lambda: tf.destroy(variables))
     assert aws.inventory() == baseline, "destroy left resources behind"
-    ec2.delete_subnet(SubnetId=subnets[0])
-    ec2.delete_subnet(SubnetId=subnets[1])
-    ec2.delete_vpc(VpcId=vpc)
+    delete_routed_network(ec2, network)
 
 
 def test_complete_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> None:
@@ -300,3 +293,95 @@ def test_complete_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> N
     finally:
         step("destroy", lambda: tf.destroy(variables))
     assert aws.inventory() == baseline, "destroy left resources behind"
+
+
+def test_private_no_internet_apply_drift_destroy(aws: LocalAws, tmp_path: Path) -> None:
+    """examples/private-no-internet: a VPC without NAT or internet gateway; MWAA reaches AWS via endpoints."""
+    step = Step("private-no-internet")
+    baseline = aws.inventory()
+    zip_path = build_plugins_zip(tmp_path / "build")
+    tf = staged(
+        "private-no-internet", tmp_path, aws, f'  artifacts = {{ plugins_zip_path = "{zip_path}" }}\n'
+    )
+    secret = "oidc-private-secret-%-value"
+    variables = {
+        "name": "om-private",
+        "openmetadata_api_endpoint": "https://openmetadata.internal/api",
+        "oidc_client_id": "bot",
+        "oidc_token_endpoint": "https://idp.internal/token",
+        "oidc_client_secret": secret,
+    }
+    step("init", tf.init)
+    try:
+        apply_out = step("apply", lambda: tf.apply(variables))
+        assert secret not in apply_out
+        outputs = tf.output()
+        env = read_back(aws, "om-private")
+        vpc = outputs["vpc_id"]
+        ec2 = aws.client("ec2")
+        assert not ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NatGateways"]
+        assert not ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])[
+            "InternetGateways"
+        ]
+        endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+        services = sorted(e["ServiceName"].removeprefix("com.amazonaws.us-east-1.") for e in endpoints)
+        assert services == sorted(outputs["vpc_endpoint_ids"]) and "secretsmanager" in services
+        assert {e["VpcEndpointId"] for e in endpoints} == set(outputs["vpc_endpoint_ids"].values())
+        # no route leaves the VPC but the S3 gateway endpoint's prefix list
+        subnet_ids = env["NetworkConfiguration"]["SubnetIds"]
+        for subnet in subnet_ids:
+            [table] = ec2.describe_route_tables(
+                Filters=[{"Name": "association.subnet-id", "Values": [subnet]}]
+            )["RouteTables"]
+            outside = [r for r in table["Routes"] if r.get("GatewayId") != "local"]
+            assert outside and all("DestinationPrefixListId" in r for r in outside), outside
+        sm = aws.client("secretsmanager")
+        stored = json.loads(sm.get_secret_value(SecretId="openmetadata-lineage/om-private")["SecretString"])
+        assert stored == {"secret_key": secret}
+        assert env["AirflowConfigurationOptions"]["lineage.secret_key"] == (
+            "aws-secretsmanager:openmetadata-lineage/om-private#secret_key"
+        )
+        step("plan (no drift)", lambda: assert_no_drift(tf, variables))
+    finally:
+        step("destroy", lambda: tf.destroy(variables))
+    assert aws.inventory() == baseline, "destroy left resources behind"
+
+
+def test_customer_endpoints_apply_pending_then_available(aws: LocalAws, tmp_path: Path) -> None:
+    """examples/customer-endpoints: MWAA waits in PENDING until the example's endpoints to its two services
+    exist; the apply creates them from the module's outputs and the environment becomes AVAILABLE."""
+    step = Step("customer-endpoints")
+    ec2 = aws.client("ec2")
+    network = routed_network(ec2, "10.72")
+    baseline = aws.inventory()
+    zip_path = build_plugins_zip(tmp_path / "build")
+    tf = staged("customer-endpoints", tmp_path, aws, f'  artifacts = {{ plugins_zip_path = "{zip_path}" }}\n')
+    variables = {
+        "name": "om-customer",
+        "vpc_id": network["vpc_id"],
+        "private_subnet_ids": network["subnet_ids"],
+        "openmetadata_api_endpoint": "https://om.example.com/api",
+        "openmetadata_jwt_token": "eyJ.customer-secret.sig",
+    }
+    step("init", tf.init)
+    try:
+        step("apply", lambda: tf.apply(variables))
+        outputs = tf.output()
+        env = read_back(aws, "om-customer")  # AVAILABLE: the endpoints exist
+        assert env["EndpointManagement"] == "CUSTOMER"
+        assert outputs["webserver_https_url"] == f"https://{env['WebserverUrl']}"
+        endpoints = {
+            e["VpcEndpointId"]: e["ServiceName"]
+            for e in ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [network["vpc_id"]]}])[
+                "VpcEndpoints"
+            ]
+        }
+        assert endpoints == {
+            outputs["database_vpc_endpoint_id"]: env["DatabaseVpcEndpointService"],
+            outputs["webserver_vpc_endpoint_id"]: env["WebserverVpcEndpointService"],
+        }
+        step("plan (no drift)", lambda: assert_no_drift(tf, variables))
+    finally:
+        step("destroy", lambda: tf.destroy(variables))
+    assert aws.inventory() == baseline, "destroy left resources behind"
+    delete_routed_network(ec2, network)

@@ -16,7 +16,9 @@ EXAMPLES = sorted(p.name for p in (REPO / "examples").iterdir() if (p / "main.tf
 
 
 def test_examples_exist() -> None:
-    assert {"basic", "complete", "auth-providers"} <= set(EXAMPLES)
+    assert {"basic", "complete", "auth-providers", "private-no-internet", "customer-endpoints"} <= set(
+        EXAMPLES
+    )
     for name in EXAMPLES:
         assert (REPO / "examples" / name / ".terraform.lock.hcl").is_file(), f"examples/{name}: no lock file"
         assert "h1:" in (REPO / "examples" / name / ".terraform.lock.hcl").read_text()
@@ -83,3 +85,75 @@ def test_complete_example_plans_without_prebuilt_artifacts(
     trigger = plan.after("module.mwaa.terraform_data.artifacts[0]")["triggers_replace"]
     assert re.fullmatch("[0-9a-f]{64}", trigger)
     assert plan.after("module.mwaa.aws_s3_object.plugins")["source_hash"] == trigger
+
+
+def test_private_no_internet_example_plans_endpoints_and_no_internet(
+    tf_cli_config: Path, moto_server: MotoServer, built_artifacts: Path, tmp_path: Path
+) -> None:
+    workdir = stage(REPO / "examples" / "private-no-internet", tmp_path / "private")
+    write_provider_override(workdir, moto_server.endpoint)
+    (workdir / "test_override.tf").write_text(
+        f'module "mwaa" {{\n  artifacts = {{ plugins_zip_path = "{built_artifacts / "plugins.zip"}" }}\n}}\n'
+    )
+    tf = Terraform(workdir, cli_config=tf_cli_config)
+    tf.init()
+    plan = tf.plan(
+        {
+            "openmetadata_api_endpoint": "https://openmetadata.internal/api",
+            "oidc_client_id": "bot",
+            "oidc_token_endpoint": "https://idp.internal/token",
+            "oidc_client_secret": "oidc-private-secret-value",
+        }
+    )
+    addresses = plan.addresses()
+    for kind in ("aws_nat_gateway", "aws_internet_gateway", "aws_eip", "aws_route"):
+        assert not plan.addresses(kind), f"a no-internet VPC must have no {kind}: {plan.addresses(kind)}"
+    assert not [a for a in addresses if ".aws_subnet.public" in a]
+    services = {
+        plan.after(a)["service_name"].removeprefix("com.amazonaws.us-east-1.")
+        for a in plan.addresses("aws_vpc_endpoint")
+    }
+    assert services == {
+        "s3",
+        "airflow.api",
+        "airflow.env",
+        "airflow.ops",
+        "sqs",
+        "ecr.api",
+        "ecr.dkr",
+        "kms",
+        "logs",
+        "monitoring",
+        "secretsmanager",
+    }
+    endpoint = plan.after('module.mwaa.aws_vpc_endpoint.interface["secretsmanager"]')
+    assert endpoint["private_dns_enabled"] is True and endpoint["vpc_endpoint_type"] == "Interface"
+    ui = plan.after('module.mwaa.aws_vpc_security_group_ingress_rule.webserver_cidr["10.0.0.0/8"]')
+    assert (ui["from_port"], ui["to_port"], ui["cidr_ipv4"]) == (443, 443, "10.0.0.0/8")
+    assert "oidc-private-secret-value" not in plan.text + plan.json_text()
+
+
+def test_customer_endpoints_example_plans_the_two_endpoints(
+    tf_cli_config: Path, moto_server: MotoServer, built_artifacts: Path, tmp_path: Path
+) -> None:
+    workdir = stage(REPO / "examples" / "customer-endpoints", tmp_path / "customer")
+    write_provider_override(workdir, moto_server.endpoint)
+    (workdir / "test_override.tf").write_text(
+        f'module "mwaa" {{\n  artifacts = {{ plugins_zip_path = "{built_artifacts / "plugins.zip"}" }}\n}}\n'
+    )
+    tf = Terraform(workdir, cli_config=tf_cli_config)
+    tf.init()
+    plan = tf.plan(
+        {
+            "vpc_id": "vpc-0abc",
+            "private_subnet_ids": ["subnet-0a", "subnet-0b"],
+            "ui_security_group_ids": ["sg-0123456789abcdef0"],
+            "openmetadata_api_endpoint": "https://om.example.com/api",
+            "openmetadata_jwt_token": "eyJ.customer-endpoints-secret.sig",
+        }
+    )
+    assert plan.after("module.mwaa.aws_mwaa_environment.this")["endpoint_management"] == "CUSTOMER"
+    for name in ("database", "webserver"):
+        assert plan.after_unknown(f"aws_vpc_endpoint.{name}").get("service_name") is True
+    assert plan.output_unknown("webserver_https_url") is True
+    assert "customer-endpoints-secret" not in plan.text + plan.json_text()

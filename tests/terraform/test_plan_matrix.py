@@ -31,7 +31,7 @@ GOOGLE_JSON = json.dumps(
 # row -> (openmetadata input, extra module inputs, expected provider-specific options, secrets, extras)
 ROWS: dict[str, dict[str, Any]] = {
     "noauth": {
-        "om": {"api_endpoint": ENDPOINT},
+        "om": {"api_endpoint": ENDPOINT, "auth_provider_type": "no-auth"},
         "options": {"lineage.auth_provider_type": "no-auth"},
         "secrets": {},
         "extras": "",
@@ -178,7 +178,7 @@ ROWS: dict[str, dict[str, Any]] = {
 # Not an auth row: a customer KMS key and no secret, so the whole execution policy is known at plan time.
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
 ROWS["kms"] = {
-    "om": {"api_endpoint": ENDPOINT},
+    "om": {"api_endpoint": ENDPOINT, "auth_provider_type": "no-auth"},
     "inputs": {"kms_key_arn": KMS_KEY},
     "options": {"lineage.auth_provider_type": "no-auth"},
     "secrets": {},
@@ -188,10 +188,10 @@ ROWS["kms"] = {
 # Bring your own bucket and role: nothing of either is created, the environment and the objects use them.
 BYO_ROLE = "arn:aws:iam::123456789012:role/my-mwaa-role"
 ROWS["byo"] = {
-    "om": {"api_endpoint": ENDPOINT},
+    "om": {"api_endpoint": ENDPOINT, "auth_provider_type": "no-auth"},
     "inputs": {
         "create_bucket": False,
-        "bucket_name": "airflow-my-own-bucket",
+        "bucket_name": "my-own-mwaa-bucket",
         "create_execution_role": False,
         "execution_role_arn": BYO_ROLE,
     },
@@ -205,16 +205,25 @@ SECRET_VALUES = sorted({v for row in ROWS.values() for v in row["secrets"].value
 SECRET_MARKERS = ["secretpem", "secret%gkey", "secret%jwt", "secret%value", "secret%%value", "secret%%jwt"]
 
 
+CREDENTIAL_KEYS = ("jwt_token", "secret_key", "client_secret", "private_key")
+
+
 def module_inputs(row: str, artifacts: Path) -> dict[str, Any]:
+    """A row's module inputs; off the inline_secrets path the credentials go through the ephemeral
+    openmetadata_credentials input (a root variable marked ephemeral, see harness.write_modules_root)."""
     spec = ROWS[row]
+    inputs = spec.get("inputs", {})
+    om = dict(spec["om"])
+    credentials = {} if inputs.get("inline_secrets") else {k: om.pop(k) for k in CREDENTIAL_KEYS if k in om}
     return {
         "name": f"om-{row}",
         "vpc_id": "vpc-0abc",
         "private_subnet_ids": ["subnet-0a", "subnet-0b"],
         "secret_recovery_window_in_days": 0,
         "artifacts": {"plugins_zip_path": str(artifacts / "plugins.zip")},
-        "openmetadata": spec["om"],
-        **spec.get("inputs", {}),
+        "openmetadata": om,
+        **({"openmetadata_credentials": credentials} if credentials else {}),
+        **inputs,
     }
 
 
@@ -285,7 +294,11 @@ def test_secrets_manager_payload(matrix: Plan, row: str) -> None:
     uses_sm = bool(spec["secrets"]) and not spec.get("inputs", {}).get("inline_secrets")
     assert (address in matrix.changes()) is uses_sm
     if uses_sm:
-        assert json.loads(matrix.after(address)["secret_string"]) == spec["secrets"]
+        # write-only: the plan carries the version, never the value (tests/terraform/test_secret_at_rest.py
+        # applies it and reads the value back from Secrets Manager)
+        version = matrix.after(address)
+        assert version.get("secret_string") in (None, "") and version["secret_string_wo_version"] == 1
+        assert version.get("secret_string_wo") is None
         assert matrix.after(f"module.{row}.aws_secretsmanager_secret.this[0]")["name"] == (
             f"openmetadata-lineage/om-{row}"
         )
@@ -301,6 +314,17 @@ def test_secrets_absent_from_objects_outputs_policies_and_plan_text(matrix: Plan
     }
     haystack = "\n".join(iter_strings(exposed))
     plan_text = matrix.text
+    # off the inline_secrets rows, the saved plan file itself holds no credential at all
+    plan_json = matrix.json_text()
+    inline_values = {
+        v
+        for row in ROWS.values()
+        if row.get("inputs", {}).get("inline_secrets")
+        for v in row["secrets"].values()
+    }
+    for secret in SECRET_VALUES:
+        if secret not in inline_values:
+            assert json.dumps(secret)[1:-1] not in plan_json
     assert "om-okta" in plan_text  # the text is the real plan output
     for secret in [*SECRET_VALUES, *SECRET_MARKERS]:
         assert secret not in haystack
@@ -356,10 +380,10 @@ def test_execution_policy_least_privilege(matrix: Plan) -> None:
 
 def test_bring_your_own_bucket_and_role(matrix: Plan) -> None:
     env = env_of(matrix, "byo")
-    assert env["source_bucket_arn"] == "arn:aws:s3:::airflow-my-own-bucket"
+    assert env["source_bucket_arn"] == "arn:aws:s3:::my-own-mwaa-bucket"
     assert env["execution_role_arn"] == BYO_ROLE
     planned = matrix.addresses()
     assert not [a for a in planned if a.startswith(("module.byo.aws_s3_bucket", "module.byo.aws_iam_role"))]
     for key in ("requirements", "plugins"):
-        assert matrix.after(f"module.byo.aws_s3_object.{key}")["bucket"] == "airflow-my-own-bucket"
+        assert matrix.after(f"module.byo.aws_s3_object.{key}")["bucket"] == "my-own-mwaa-bucket"
     assert matrix.output("byo__lineage_configuration")["lineage.auth_provider_type"] == "no-auth"

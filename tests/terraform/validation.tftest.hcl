@@ -24,8 +24,8 @@ variables {
   openmetadata = {
     api_endpoint       = "https://om.example.com/api"
     auth_provider_type = "openmetadata"
-    jwt_token          = "eyJ.jwt.sig"
   }
+  openmetadata_credentials = { jwt_token = "eyJ.jwt.sig" }
 }
 
 run "valid_baseline" {
@@ -80,10 +80,10 @@ run "azure_missing_scopes" {
       api_endpoint       = "https://om.example.com/api"
       auth_provider_type = "azure"
       client_id          = "c"
-      client_secret      = "s"
       authority          = "https://login.microsoftonline.com/t"
       scopes             = []
     }
+    openmetadata_credentials = { client_secret = "s" }
   }
   expect_failures = [var.openmetadata]
 }
@@ -99,7 +99,8 @@ run "endpoint_not_http" {
 run "newline_in_value" {
   command = plan
   variables {
-    openmetadata = { api_endpoint = "https://om.example.com/api", auth_provider_type = "auth0", client_id = "a\nb", secret_key = "s", domain = "d" }
+    openmetadata             = { api_endpoint = "https://om.example.com/api", auth_provider_type = "auth0", client_id = "a\nb", domain = "d" }
+    openmetadata_credentials = { secret_key = "s" }
   }
   expect_failures = [var.openmetadata]
 }
@@ -107,7 +108,8 @@ run "newline_in_value" {
 run "non_ascii_in_value" {
   command = plan
   variables {
-    openmetadata = { api_endpoint = "https://om.example.com/api", auth_provider_type = "okta", client_id = "c", org_url = "https://o", private_key = "k", email = "bøt@example.com" }
+    openmetadata             = { api_endpoint = "https://om.example.com/api", auth_provider_type = "okta", client_id = "c", org_url = "https://o", email = "bøt@example.com" }
+    openmetadata_credentials = { private_key = "k" }
   }
   expect_failures = [var.openmetadata]
 }
@@ -115,7 +117,8 @@ run "non_ascii_in_value" {
 run "scope_with_comma" {
   command = plan
   variables {
-    openmetadata = { api_endpoint = "https://om.example.com/api", auth_provider_type = "okta", client_id = "c", org_url = "https://o", private_key = "k", email = "e", scopes = ["a,b"] }
+    openmetadata             = { api_endpoint = "https://om.example.com/api", auth_provider_type = "okta", client_id = "c", org_url = "https://o", email = "e", scopes = ["a,b"] }
+    openmetadata_credentials = { private_key = "k" }
   }
   expect_failures = [var.openmetadata]
 }
@@ -123,9 +126,87 @@ run "scope_with_comma" {
 run "empty_secret" {
   command = plan
   variables {
-    openmetadata = { api_endpoint = "https://om.example.com/api", auth_provider_type = "openmetadata", jwt_token = "" }
+    openmetadata_credentials = { jwt_token = "" }
+  }
+  expect_failures = [var.openmetadata_credentials]
+}
+
+run "empty_inline_secret" {
+  command = plan
+  variables {
+    inline_secrets           = true
+    openmetadata             = { api_endpoint = "https://om.example.com/api", auth_provider_type = "openmetadata", jwt_token = "" }
+    openmetadata_credentials = null
   }
   expect_failures = [var.openmetadata]
+}
+
+# Issue 11 item 6: OpenMetadata >= 1.0 always authenticates, so the default provider is the JWT one and needs a
+# token; no-auth stays available when asked for.
+run "default_provider_needs_jwt_token" {
+  command = plan
+  variables {
+    openmetadata             = { api_endpoint = "https://om.example.com/api" }
+    openmetadata_credentials = null
+  }
+  expect_failures = [var.openmetadata_credentials]
+}
+
+run "no_auth_when_asked_for" {
+  command = plan
+  variables {
+    openmetadata             = { api_endpoint = "https://om.example.com/api", auth_provider_type = "no-auth" }
+    openmetadata_credentials = null
+  }
+  assert {
+    condition     = aws_mwaa_environment.this.airflow_configuration_options["lineage.auth_provider_type"] == "no-auth"
+    error_message = "no-auth must stay available"
+  }
+  assert {
+    condition     = length(aws_secretsmanager_secret.this) == 0
+    error_message = "no-auth needs no secret"
+  }
+}
+
+# Off the inline_secrets path a credential in openmetadata would sit in the plan and state: refused.
+run "secret_in_openmetadata_refused" {
+  command = plan
+  variables {
+    openmetadata = { api_endpoint = "https://om.example.com/api", auth_provider_type = "openmetadata", jwt_token = "eyJ.jwt.sig" }
+  }
+  expect_failures = [var.openmetadata]
+}
+
+run "credentials_cannot_be_inline" {
+  command = plan
+  variables {
+    inline_secrets = true
+    openmetadata   = { api_endpoint = "https://om.example.com/api", auth_provider_type = "openmetadata", jwt_token = "eyJ.jwt.sig" }
+  }
+  expect_failures = [var.openmetadata_credentials]
+}
+
+run "credentials_version_whole_number" {
+  command = plan
+  variables {
+    openmetadata_credentials_version = 1.5
+  }
+  expect_failures = [var.openmetadata_credentials_version]
+}
+
+run "secret_is_write_only" {
+  command = plan
+  variables {
+    openmetadata_credentials_version = 3
+  }
+  assert {
+    condition     = aws_secretsmanager_secret_version.this[0].secret_string_wo_version == 3
+    error_message = "the credentials version must drive the write-only secret version"
+  }
+  assert {
+    condition     = aws_secretsmanager_secret_version.this[0].secret_string == null || aws_secretsmanager_secret_version.this[0].secret_string == ""
+    error_message = "the secret value must not be a stored attribute"
+  }
 }
 
 run "option_key_clash" {
@@ -234,7 +315,8 @@ run "environment_inputs" {
 run "inline_secret_too_long_after_encoding" {
   command = plan
   variables {
-    inline_secrets = true
+    inline_secrets           = true
+    openmetadata_credentials = null
     openmetadata = {
       api_endpoint       = "https://om.example.com/api"
       auth_provider_type = "google"
@@ -259,4 +341,27 @@ run "prebuilt_plugins_zip_missing" {
     artifacts = { plugins_zip_path = "/nonexistent/plugins.zip" }
   }
   expect_failures = [aws_s3_object.plugins]
+}
+
+# Any S3 bucket name works (no "airflow-" prefix rule: CreateEnvironment's SourceBucketArn pattern is
+# arn:aws(-[a-z]+)?:s3:::[a-z0-9.\-]+); S3's own naming rules still apply.
+run "bucket_name_any_prefix" {
+  command = plan
+  variables {
+    create_bucket = false
+    bucket_name   = "data-platform.mwaa-source"
+  }
+  assert {
+    condition     = aws_mwaa_environment.this.source_bucket_arn == "arn:aws:s3:::data-platform.mwaa-source"
+    error_message = "a bucket name without the airflow- prefix must be accepted"
+  }
+}
+
+run "bucket_name_not_an_s3_name" {
+  command = plan
+  variables {
+    create_bucket = false
+    bucket_name   = "Airflow_Source"
+  }
+  expect_failures = [var.bucket_name]
 }

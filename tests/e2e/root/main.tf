@@ -2,7 +2,7 @@
 # artifacts. Tests add aws_override.tf (moto + the MWAA emulator) next to this file after staging it.
 
 terraform {
-  required_version = ">= 1.9"
+  required_version = ">= 1.11"
   required_providers {
     aws = {
       source = "hashicorp/aws"
@@ -19,16 +19,37 @@ variable "name" {
 }
 
 variable "vpc_id" {
-  type = string
+  type    = string
+  default = null
 }
 
 variable "private_subnet_ids" {
-  type = list(string)
+  type    = list(string)
+  default = []
+}
+
+# create_vpc = true with nat_gateway_mode = "none": the no-internet network (VPC endpoints only).
+variable "create_vpc" {
+  type    = bool
+  default = false
+}
+
+variable "nat_gateway_mode" {
+  type    = string
+  default = "per_az"
 }
 
 variable "openmetadata" {
   type      = any
   sensitive = true
+}
+
+# The provider's credentials: ephemeral, so neither the state nor a saved plan holds them.
+variable "openmetadata_credentials" {
+  type      = any
+  sensitive = true
+  ephemeral = true
+  default   = null
 }
 
 variable "airflow_configuration_options" {
@@ -56,7 +77,10 @@ module "mwaa" {
   airflow_version                = var.airflow_version
   vpc_id                         = var.vpc_id
   private_subnet_ids             = var.private_subnet_ids
+  create_vpc                     = var.create_vpc
+  nat_gateway_mode               = var.nat_gateway_mode
   openmetadata                   = var.openmetadata
+  openmetadata_credentials       = var.openmetadata_credentials
   airflow_configuration_options  = var.airflow_configuration_options
   dags_dir                       = var.dags_dir
   artifacts                      = { plugins_zip_path = var.plugins_zip_path }
@@ -87,4 +111,12 @@ output "requirements_txt" {
 
 output "plugins_s3_object_version" {
   value = module.mwaa.plugins_s3_object_version
+}
+
+output "vpc_id" {
+  value = module.mwaa.vpc_id
+}
+
+output "vpc_endpoint_ids" {
+  value = module.mwaa.vpc_endpoint_ids
 }
