@@ -11,13 +11,13 @@ locals {
     "auth0"        = { required = ["client_id", "secret_key", "domain"], optional = [], extra = [] }
     "okta"         = { required = ["client_id", "org_url", "private_key", "email"], optional = ["scopes"], extra = ["okta"] }
     "azure"        = { required = ["client_id", "client_secret", "authority", "scopes"], optional = [], extra = ["azure"] }
-    "custom-oidc"  = { required = ["client_id", "secret_key", "token_endpoint"], optional = ["audience"], extra = [] }
+    "custom-oidc"  = { required = ["client_id", "secret_key", "token_endpoint"], optional = ["audience", "token_endpoint_auth_method"], extra = [] }
   }
 
   # Keys whose values are credentials: stored in Secrets Manager (or inline when var.inline_secrets = true).
   lineage_secret_keys = ["secret_key", "client_secret", "private_key", "jwt_token"]
   # The other attributes must already be one-line printable ASCII (checked in variable "openmetadata").
-  lineage_plain_attributes = ["api_endpoint", "airflow_service_name", "client_id", "domain", "org_url", "email", "authority", "token_endpoint", "audience"]
+  lineage_plain_attributes = ["api_endpoint", "airflow_service_name", "client_id", "domain", "org_url", "email", "authority", "token_endpoint", "audience", "token_endpoint_auth_method"]
 
   lineage_backend_class = "airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend"
 
@@ -46,6 +46,8 @@ locals {
     token_endpoint       = var.openmetadata.token_endpoint
     jwt_token            = var.openmetadata.jwt_token
     audience             = var.openmetadata.audience
+
+    token_endpoint_auth_method = var.openmetadata.token_endpoint_auth_method
   }
 
   # A provider's credentials are required keys (checked where they enter), so they are always set.

@@ -528,7 +528,8 @@ variable "openmetadata" {
     inline_secrets = true): openmetadata: [jwt_token]; google: [secret_key] (service-account JSON), audience
     optional; auth0: client_id, [secret_key], domain; okta: client_id, org_url, [private_key], email, scopes
     optional; azure: client_id, [client_secret], authority, scopes; custom-oidc: client_id, [secret_key],
-    token_endpoint.
+    token_endpoint, token_endpoint_auth_method optional (client_secret_basic or client_secret_post; unset: basic,
+    then post once on invalid_client).
   EOT
   type = object({
     api_endpoint         = string
@@ -546,8 +547,15 @@ variable "openmetadata" {
     token_endpoint       = optional(string)
     jwt_token            = optional(string)
     audience             = optional(string)
+
+    token_endpoint_auth_method = optional(string)
   })
   sensitive = true
+
+  validation {
+    condition     = contains(["client_secret_basic", "client_secret_post"], coalesce(var.openmetadata.token_endpoint_auth_method, "client_secret_basic"))
+    error_message = "openmetadata.token_endpoint_auth_method must be client_secret_basic or client_secret_post: the method the identity provider's application is set to (Auth0: Token Endpoint Authentication Method)."
+  }
 
   validation {
     condition = contains(keys(local.lineage_providers), var.openmetadata.auth_provider_type)

@@ -65,6 +65,20 @@ run "unknown_auth_provider" {
   expect_failures = [var.openmetadata]
 }
 
+run "oidc_unknown_token_endpoint_auth_method" {
+  command = plan
+  variables {
+    openmetadata = {
+      api_endpoint               = "https://om.example.com/api"
+      auth_provider_type         = "custom-oidc"
+      client_id                  = "c"
+      token_endpoint             = "https://idp.example.com/token"
+      token_endpoint_auth_method = "private_key_jwt"
+    }
+  }
+  expect_failures = [var.openmetadata]
+}
+
 run "okta_missing_keys" {
   command = plan
   variables {
