@@ -22,7 +22,10 @@ EXPECTED_EDGES = {
     ("mysql.shop.analytics.orders_daily", "snowflake.dw.public.orders_fact", PIPELINE),
 }
 # Differ between two runs by nature (ids, clocks) or by Airflow major on purpose (UI URLs, hence the hash).
-VOLATILE = {"id", "href", "updatedAt", "startTime", "endTime", "sourceUrl", "logLink", "sourceHash"}
+VOLATILE = {
+    *("id", "href", "updatedAt", "createdAt", "startTime", "endTime", "sourceUrl", "logLink", "sourceHash"),
+    "executionId",  # the Airflow run id: `dags test` makes a new one per run
+}
 
 
 def normalise(value: Any) -> Any:
@@ -39,12 +42,13 @@ def edges(rec: Recorded) -> set[tuple[str, str, str]]:
 
 
 def writes(rec: Recorded) -> Counter[str]:
-    """PUTs by endpoint kind: service, pipeline, status, lineage."""
+    """Writes (POST, PUT, PATCH) by endpoint kind: service, pipeline, status, lineage."""
     kinds: Counter[str] = Counter()
     for r in rec.requests:
-        if r["method"] == "PUT":
+        if r["method"] in ("POST", "PUT", "PATCH"):
             path = r["path"]
-            kinds["status" if path.endswith("/status") else path.rsplit("/", 1)[-1]] += 1
+            kind = "status" if path.endswith("/status") else path.split("/")[3]
+            kinds["pipelineServices" if kind == "services" else kind] += 1
     return kinds
 
 

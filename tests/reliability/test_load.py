@@ -111,7 +111,7 @@ def test_200_processes_one_worker(om_sso: OpenMetadataEmulator, idp: IdentitySer
 def _warm_up(om: OpenMetadataEmulator, idp: IdentityServers) -> None:
     """One authenticated call first, as a running server would have: the emulator caches the realm's JWKS
     (30 s) and fetches it on a miss; 200 first calls at once would each fetch it from a busy test IdP."""
-    token = idp.realms["custom-oidc"].mint("warm-up")
+    token = idp.realms["custom-oidc"].mint("oidc-client")  # a principal OpenMetadata knows (om_sso)
     answer = om.http.get(
         f"{om.api_url}/v1/users/loggedInUser", headers={"Authorization": f"Bearer {token}"}, timeout=30
     )

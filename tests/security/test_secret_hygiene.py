@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.emulators.identity import PROVIDERS, IdentityServers
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from tests.helpers.openmetadata import OpenMetadataEmulator, sso_users
 from tests.helpers.paths import REPO, venv_python
 
 PROBE = REPO / "tests" / "security" / "hygiene_probe.py"
@@ -79,7 +79,7 @@ def test_no_provider_secret_in_logs_errors_check_or_spool(
     om: OpenMetadataEmulator, idp: IdentityServers, tmp_path: Path
 ) -> None:
     om.seed_tables("mysql.sec.s.src", "mysql.sec.s.dst")
-    om.set_auth(**{k: v for k, v in idp.om_auth().items() if k != "enabled"})
+    om.set_auth(**{k: v for k, v in idp.om_auth().items() if k != "enabled"}, users=sso_users(idp))
     jwt = om.token("ingestion-bot")
     cases: dict[str, tuple[dict[str, str], list[str], str | None]] = {
         "openmetadata": ({"auth_provider_type": "openmetadata", "jwt_token": jwt}, [jwt], None),
@@ -165,7 +165,7 @@ def test_canary_credentials_refused_never_echoed(
     """Wrong credentials that are obviously canaries: the refusals (401 from OpenMetadata, invalid_client from
     the identity provider) are reported without quoting them."""
     canary = "CANARY-" + provider + "-0f9e8d7c6b5a-%-secret"
-    om.set_auth(**{k: v for k, v in idp.om_auth().items() if k != "enabled"})
+    om.set_auth(**{k: v for k, v in idp.om_auth().items() if k != "enabled"}, users=sso_users(idp))
     if provider == "openmetadata":
         options = {"auth_provider_type": "openmetadata", "jwt_token": canary}
     else:
