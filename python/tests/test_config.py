@@ -43,7 +43,11 @@ def test_minimal_config_defaults(tmp_path: Path) -> None:
     assert config.auth_provider_type == "no-auth"
     assert (config.timeout, config.time_budget, config.verify) == (5.0, 5.0, True)
     assert config.airflow_base_url == "http://localhost:8080"
-    assert config.spool_dir.endswith("airflow-openmetadata-lineage")
+    assert os.path.basename(os.path.dirname(config.spool_dir)) == "airflow-openmetadata-lineage"
+    # one folder per deployment: another server or service never shares the spool or the cache
+    assert load(airflow_service_name="other").spool_dir != config.spool_dir
+    assert load(openmetadata_api_endpoint="http://om2:8585/api").spool_dir != config.spool_dir
+    assert load().spool_dir == config.spool_dir
     assert config.options == {}
 
 

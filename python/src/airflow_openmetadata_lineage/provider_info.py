@@ -86,7 +86,7 @@ LINEAGE_OPTIONS: dict[str, dict[str, Any]] = {
     ),
     "spool_dir": _option(
         "Where undelivered reports and the worker-wide cache live "
-        "(default: <tempdir>/airflow-openmetadata-lineage)."
+        "(default: <tempdir>/airflow-openmetadata-lineage/<hash of endpoint and service>)."
     ),
     "spool_max_bytes": _option(
         "Cap on the bytes of undelivered reports kept in spool_dir; the oldest go first.",
