@@ -469,6 +469,8 @@ variable "openmetadata" {
     auth0, okta, azure, custom-oidc. Per provider: openmetadata: jwt_token; google: secret_key (service-account JSON),
     audience optional; auth0: client_id, secret_key, domain; okta: client_id, org_url, private_key, email, scopes
     optional; azure: client_id, client_secret, authority, scopes; custom-oidc: client_id, secret_key, token_endpoint.
+    service_map (tasks without inlets/outlets): Airflow connection id or OpenLineage namespace => OpenMetadata
+    service[.database[.schema]], e.g. { warehouse_pg = "pg_prod", local_sqlite = "lake.main.main" }.
   EOT
   type = object({
     api_endpoint         = string
@@ -486,6 +488,7 @@ variable "openmetadata" {
     token_endpoint       = optional(string)
     jwt_token            = optional(string)
     audience             = optional(string)
+    service_map          = optional(map(string), {})
   })
   sensitive = true
 
@@ -535,6 +538,12 @@ variable "openmetadata" {
   validation {
     condition     = nonsensitive(alltrue([for s in coalesce(var.openmetadata.scopes, []) : can(regex("^[!-~]+$", s)) && !strcontains(s, ",")]))
     error_message = "openmetadata.scopes entries must be printable ASCII without spaces or commas, e.g. [\"openid\", \"profile\"]."
+  }
+  validation {
+    condition = nonsensitive(alltrue([
+      for k, v in(var.openmetadata.service_map == null ? tomap({}) : var.openmetadata.service_map) : can(regex("^[!-~]{1,250}$", k)) && can(regex("^(\"[ !#-~]+\"|[!#-\\-/-~]+)(\\.(\"[ !#-~]+\"|[!#-\\-/-~]+)){0,2}$", v))
+    ]))
+    error_message = "openmetadata.service_map: each key must be a connection id or namespace (printable ASCII, no spaces) and each value \"service\", \"service.database\" or \"service.database.schema\" (quote a part holding a dot), e.g. { warehouse_pg = \"pg_prod.analytics.public\" }."
   }
   validation {
     condition = length(nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] == ""])) == 0

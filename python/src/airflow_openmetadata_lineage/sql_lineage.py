@@ -154,7 +154,7 @@ class _Script:
             self.notes.append("SELECT * without a schema: table lineage only for that statement")
             return []
         try:
-            nodes = lineage(None, query.copy(), dialect=self.dialect)
+            nodes = lineage(None, query.copy(), schema=None, dialect=self.dialect)
         except Exception as exc:  # unsupported construct: keep the table lineage
             self.notes.append(f"column lineage not derived ({type(exc).__name__}: {str(exc)[:120]})")
             return []
@@ -174,13 +174,13 @@ class _Script:
             for n in node.walk():
                 expression = n.expression.this if isinstance(n.expression, exp.Alias) else n.expression
                 if function is None and not isinstance(expression, (exp.Column, exp.Table)):
-                    function = expression.sql(dialect=self.dialect)
+                    function = _unqualified(expression).sql(dialect=self.dialect)
                 if n.downstream or not isinstance(n.source, exp.Table):
                     continue
                 table = self.table_name(n.source)
                 if not table:
                     continue
-                column = self.ident(exp.to_column(n.name, dialect=self.dialect).this)
+                column = self.leaf_column(n.name)
                 temp = self.temp_of(table)
                 if temp is None:
                     sources.setdefault((table, column), None)
@@ -190,6 +190,18 @@ class _Script:
             if sources and renamed[name]:
                 result.append((renamed[name], list(sources), function))
         return result
+
+    def leaf_column(self, name: str) -> str:
+        """The column of a lineage leaf's `table.column` name (sqlglot writes it in its generic dialect)."""
+        from sqlglot import exp
+
+        try:
+            column = exp.to_column(name)
+        except Exception:
+            column = None
+        if isinstance(column, exp.Column) and isinstance(column.this, exp.Identifier):
+            return self.ident(column.this)
+        return self.ident(exp.to_identifier(name.split(".")[-1].strip('"`')))
 
     def output_name(self, select: Any) -> str:
         from sqlglot import exp
@@ -279,6 +291,18 @@ class _Script:
                 self.write(into.this, query, temporary)
 
 
+def _unqualified(expression: Any) -> Any:
+    """The transformation without the table qualifiers sqlglot adds (they differ between its versions)."""
+    from sqlglot import exp
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, exp.Column) and node.args.get("table") is not None:
+            return exp.Column(this=node.this.copy())
+        return node
+
+    return expression.copy().transform(strip)
+
+
 def _short(name: TableName) -> TableName:
     return name[-1:]
 
@@ -295,10 +319,11 @@ def _drops(statements: Iterable[Any], script: _Script) -> set[TableName]:
             name = script.table_name(target)
             if name:
                 created.add(name)
-        elif isinstance(stmt, exp.Drop):
-            name = script.table_name(stmt.this)
-            if name and name in created:
-                dropped.add(name)
+        elif isinstance(stmt, exp.Drop):  # sqlglot >= 30.2x: `tables`; before: `this`
+            for table in stmt.args.get("tables") or [stmt.this]:
+                name = script.table_name(table)
+                if name and name in created:
+                    dropped.add(name)
     return dropped
 
 
@@ -334,3 +359,16 @@ def parse_sql(sql: Union[str, Sequence[str]], dialect: Optional[str] = None) -> 
         locations=tuple(script.locations),
         notes=tuple(dict.fromkeys(script.notes)),
     )
+
+
+def tables_read(sql: str, dialect: Optional[str] = None) -> tuple[TableName, ...]:
+    """The tables a query reads (e.g. an UNLOAD's SELECT), CTEs excluded; () when it does not parse."""
+    import sqlglot
+
+    script = _Script(dialect)
+    try:
+        return tuple(
+            t for stmt in sqlglot.parse(sql, dialect=dialect) if stmt for t in script.read_tables(stmt)
+        )
+    except Exception:
+        return ()
