@@ -10,6 +10,7 @@ note and the task reports no automatic lineage.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -471,7 +472,18 @@ def extract(
 
 
 def log_notes(dag_id: str, task_id: str, found: AutoLineage) -> None:
-    """One line per task: unmapped datasets with the key to add, and other notes."""
+    """One line per task: what was found (JSON, so the task log says where lineage came from), then the
+    unmapped datasets with the key to add, and other notes."""
+    if found.source != NONE:
+        found_json = {
+            "source": found.source,
+            "inlets": list(found.inlets),
+            "outlets": list(found.outlets),
+            "columns": [
+                [c.from_table, c.to_table, c.to_column, list(c.from_columns)] for c in found.column_lineage
+            ],
+        }
+        log.info("OpenMetadata lineage: %s.%s: automatic lineage %s", dag_id, task_id, json.dumps(found_json))
     if found.unmapped:
         log.warning(
             "OpenMetadata lineage: %s.%s: %d dataset(s) not mapped: %s",
