@@ -137,7 +137,7 @@ class _Builder:
     def result(self, source: str) -> AutoLineage:
         edges = bool(self.inlets or self.containers_in) and bool(self.outlets or self.containers_out)
         return AutoLineage(
-            source=source if edges or self.unmapped else NONE,
+            source=source if edges else NONE,
             inlets=tuple(self.inlets),
             outlets=tuple(self.outlets),
             column_lineage=tuple(c for c in self.columns if c.from_table in self.inlets),
@@ -453,22 +453,47 @@ def extract(
     try:
         if use_openlineage is None:
             use_openlineage = openlineage_available()
+        getter = get_connection or airflow_connection
         if use_openlineage:
             b = _Builder(service_map)
             if from_openlineage(task, ti, b):
                 found = b.result(OPENLINEAGE)
                 if found.source != NONE:
-                    return found
+                    return _with_sql_columns(found, task, service_map, getter)
             ol_notes = b.notes
         else:
             ol_notes = []
         b = _Builder(service_map, notes=list(ol_notes))
-        if from_sql_operator(task, b, get_connection or airflow_connection):
+        if from_sql_operator(task, b, getter):
             return b.result(SQL)
         return b.result(NONE)
     except Exception as exc:  # a strange operator must never break the report
         log.debug("OpenMetadata lineage: automatic lineage failed", exc_info=True)
         return AutoLineage(notes=(f"automatic lineage failed ({type(exc).__name__})",))
+
+
+def _with_sql_columns(
+    found: AutoLineage, task: Any, service_map: ServiceMap, get_connection: ConnectionGetter
+) -> AutoLineage:
+    """OpenLineage's tables, plus the SQL parse's column lineage for output columns its facet leaves out
+    (e.g. through temporary tables), on the same tables only."""
+    from dataclasses import replace
+
+    b = _Builder(service_map)
+    try:
+        if not from_sql_operator(task, b, get_connection):
+            return found
+    except Exception:
+        return found
+    covered = {(c.to_table, c.to_column) for c in found.column_lineage}
+    added = tuple(
+        c
+        for c in b.columns
+        if (c.to_table, c.to_column) not in covered
+        and c.from_table in found.inlets
+        and c.to_table in found.outlets
+    )
+    return replace(found, column_lineage=found.column_lineage + added) if added else found
 
 
 def log_notes(dag_id: str, task_id: str, found: AutoLineage) -> None:
