@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,7 @@ class Outcome:
     state: dict[str, Any]
     found: dict[str, dict[str, Any]]  # task -> the automatic lineage the wheel logged
     row_counts: dict[str, int]
+    requests: list[dict[str, Any]]
 
 
 @pytest.fixture(scope="module", params=VENVS)
@@ -109,7 +111,7 @@ def outcome(
         table: int(postgres.psql(f"SELECT count(*) FROM {table}", "warehouse"))
         for table in ("mart.order_facts", "mart.customer_totals", "mart.big_orders", "mart.positive")
     }
-    return Outcome(venv, run, om_server.state(), found, counts)
+    return Outcome(venv, run, om_server.state(), found, counts, om_server.requests())
 
 
 def test_the_sql_really_ran(outcome: Outcome) -> None:
@@ -153,3 +155,19 @@ def test_source_is_openlineage_only_where_the_provider_is_installed(outcome: Out
     else:
         expected = dict.fromkeys(EXPECTED_COLUMNS, "sql")
     assert sources == expected
+
+
+def test_each_table_is_looked_up_once(outcome: Outcome) -> None:
+    """Automatic lineage adds no request kind: status + edges, and one table lookup per table (cached)."""
+    lookups = Counter(
+        r["path"] for r in outcome.requests if r["method"] == "GET" and "/v1/tables/name/" in r["path"]
+    )
+    assert lookups and max(lookups.values()) == 1, lookups
+    assert len(lookups) <= len(TABLES)
+    kinds = Counter(
+        f"{r['method']} {r['path'].split('/')[3] if r['path'].count('/') > 2 else r['path']}"
+        for r in outcome.requests
+    )
+    print(
+        f"{outcome.venv}: {sum(kinds.values())} requests, 7 tasks, {len(EXPECTED_EDGES)} edges: {dict(kinds)}"
+    )
