@@ -22,6 +22,9 @@ class TokenServer:
         self.status = 200
         self.answer: dict[str, Any] = {"access_token": "tok-1", "token_type": "Bearer", "expires_in": 3600}
         self.delay = 0.0
+        # the one client authentication the application accepts (like Auth0's per-application setting);
+        # None: any. Another method gets 401 {"error": "invalid_client"} (RFC 6749 §5.2).
+        self.only_method: Optional[str] = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,9 +35,13 @@ class TokenServer:
                 server.requests.append({"path": self.path, "headers": dict(self.headers), "form": form})
                 if server.delay:
                     time.sleep(server.delay)
-                payload = json.dumps(server.answer).encode()
+                used = "client_secret_basic" if self.headers.get("Authorization") else "client_secret_post"
+                status, answer = server.status, server.answer
+                if server.only_method and used != server.only_method:
+                    status, answer = 401, {"error": "invalid_client"}
+                payload = json.dumps(answer).encode()
                 try:
-                    self.send_response(server.status)
+                    self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()

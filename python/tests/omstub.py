@@ -1,7 +1,10 @@
 """A tiny stand-in for the OpenMetadata API for the wheel's unit tests (stdlib http.server, loopback).
 
-It keeps just enough state to check what the reporter sends and in what order: services, pipelines (with
-`sourceHash` and task names), statuses per timestamp (PUT replaces; unknown task names -> 400), tables, edges.
+It keeps just enough state to check what the reporter sends and in what order: services (POST creates, 409
+when it exists), pipelines (with `sourceHash` and task names; POST creates, PATCH applies add/replace/remove
+JSON Patch operations), statuses per timestamp (PUT replaces; unknown task names -> 400), tables, edges
+(PUT replaces the details, getLineageEdge reads them, PATCH applies JSON Patch). The update rules are the
+real server's (see tests/emulators/openmetadata.py, which cites them); this stub only keeps their shape.
 Faults: `fail_next[path_prefix] = [status, ...]`, `delay` seconds before every answer, `valid_tokens`
 (others get 401).
 Not emulated: body schemas (tests/emulators/openmetadata.py validates with the official models), FQN quoting
@@ -35,6 +38,7 @@ class OMStub:
         self.gzip = False
         self.valid_tokens: Optional[set[str]] = None
         self.version = "1.12.14"
+        self.principal: Optional[dict[str, Any]] = {"name": "ingestion-bot", "isBot": True}  # None: unknown
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api"
@@ -75,6 +79,48 @@ class OMStub:
     def _route(self, method: str, path: str, body: Any, query: dict[str, list[str]]) -> tuple[int, Any]:
         if method == "GET" and path == "/v1/system/version":
             return 200, {"version": self.version}
+        if self.principal is None:  # an SSO principal OpenMetadata has no user for: 404 on any call
+            return 404, {"code": 404, "message": "user instance for stranger not found"}
+        if method == "GET" and path == "/v1/users/loggedInUser":
+            return 200, self.principal
+        if method == "POST" and path == "/v1/services/pipelineServices":
+            if body["name"] in self.services:
+                return 409, {"code": 409, "message": "Entity already exists"}
+            entity = {"id": str(uuid.uuid4()), **body, "fullyQualifiedName": body["name"]}
+            self.services[body["name"]] = entity
+            return 201, entity
+        if method == "GET" and path.startswith("/v1/pipelines/name/"):
+            fqn = unquote(path[len("/v1/pipelines/name/") :])
+            if fqn not in self.pipelines:
+                return 404, {"message": f"pipeline instance for {fqn} not found"}
+            return 200, self.pipelines[fqn]
+        if method == "POST" and path == "/v1/pipelines":
+            if body["service"] not in self.services:
+                return 404, {"message": f"pipelineService instance for {body['service']} not found"}
+            name = f'"{body["name"]}"' if "." in body["name"] else body["name"]
+            fqn = f"{body['service']}.{name}"
+            if fqn in self.pipelines:
+                return 409, {"code": 409, "message": "Entity already exists"}
+            self.pipelines[fqn] = {"id": str(uuid.uuid4()), **body, "fullyQualifiedName": fqn}
+            return 201, self.pipelines[fqn]
+        if method == "PATCH" and path.startswith("/v1/pipelines/"):
+            pid = path.rsplit("/", 1)[1]
+            for entity in self.pipelines.values():
+                if entity["id"] == pid:
+                    apply_patch(entity, body)
+                    return 200, entity
+            return 404, {"message": f"pipeline instance for {pid} not found"}
+        if method == "GET" and path.startswith("/v1/lineage/getLineageEdge/"):
+            from_id, to_id = path.split("/")[-2:]
+            if (from_id, to_id) not in self.edges:
+                return 404, {"message": f"Lineage edge not found between {from_id} and  {to_id}"}
+            return 200, {"edge": self.edges[(from_id, to_id)]}
+        if method == "PATCH" and path.startswith("/v1/lineage/"):
+            _, from_id, _, to_id = path.split("/")[-4:]
+            if (from_id, to_id) not in self.edges:
+                return 404, {"message": f"Lineage edge not found between {from_id} and {to_id}"}
+            apply_patch(self.edges[(from_id, to_id)], body)
+            return 200, self.edges[(from_id, to_id)]
         if method == "PUT" and path == "/v1/services/pipelineServices":
             entity = self.services.setdefault(body["name"], {"id": str(uuid.uuid4())})
             entity.update(body, fullyQualifiedName=body["name"])
@@ -156,7 +202,25 @@ class OMStub:
             def do_PUT(self) -> None:
                 self._serve("PUT")
 
+            def do_POST(self) -> None:
+                self._serve("POST")
+
+            def do_PATCH(self) -> None:
+                self._serve("PATCH")
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         return Handler
+
+
+def apply_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> None:
+    """The JSON Patch operations the wheel sends: add/replace/remove of a top-level member, append."""
+    for op in ops:
+        parts = op["path"].lstrip("/").split("/")
+        if len(parts) == 2 and parts[1] == "-":
+            doc.setdefault(parts[0], []).append(op["value"])
+        elif op["op"] == "remove":
+            doc.pop(parts[0], None)
+        else:
+            doc[parts[0]] = op["value"]

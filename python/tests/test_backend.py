@@ -202,7 +202,7 @@ def test_real_airflow_run_reports_everything(airflow_home: Path, stub: OMStub) -
         ("mysql.shop.public.orders", "mysql.shop.public.staging"),
         ("mysql.shop.public.staging", "mysql.shop.public.report"),
     ]
-    assert len(stub.calls("PUT", "/v1/services")) == 1
+    assert len(stub.calls("POST", "/v1/services")) == 1 and not stub.calls("PUT", "/v1/services")
 
 
 def test_slow_server_task_succeeds_within_budget(airflow_home: Path) -> None:

@@ -121,10 +121,30 @@ def test_cli_exit_codes(stub: OMStub, tmp_path: Path) -> None:
     assert "[lineage] client_id is missing: auth_provider_type=azure requires it" in missing.stdout
 
 
-def test_pre_1_0_server_is_reported(stub: OMStub, tmp_path: Path) -> None:
-    stub.version = "0.13.2"
-    result = run_check(mapping_getter(options(stub, tmp_path)))
-    assert not result.ok and result.server_version == "0.13.2"
-    assert (
-        "server: FAILED: this wheel speaks the OpenMetadata 1.x/2.x API; upgrade the server" in result.lines
-    )
+def test_pre_1_2_server_is_reported(stub: OMStub, tmp_path: Path) -> None:
+    for version in ("0.13.2", "1.1.7"):
+        stub.version = version
+        result = run_check(mapping_getter(options(stub, tmp_path)))
+        assert not result.ok and result.server_version == version
+        assert any(
+            f"server: FAILED: OpenMetadata {version} is not supported" in line and ">= 1.2" in line
+            for line in result.lines
+        )
+
+
+def test_says_who_we_are_and_warns_for_a_person(stub: OMStub, tmp_path: Path) -> None:
+    jwt_options = options(stub, tmp_path, auth_provider_type="jwt", jwt_token=TOKEN)
+    result = run_check(mapping_getter(jwt_options))
+    assert result.ok and "principal: ingestion-bot (a bot)" in result.lines
+    stub.principal = {"name": "jane", "isBot": False}
+    result = run_check(mapping_getter(jwt_options))
+    assert result.ok and result.principal_is_bot is False
+    assert any(line.startswith("principal: jane WARNING: not a bot") for line in result.lines)
+
+
+def test_unknown_sso_principal_is_an_auth_setup_error(stub: OMStub, tmp_path: Path) -> None:
+    stub.principal = None
+    result = run_check(mapping_getter(options(stub, tmp_path, auth_provider_type="jwt", jwt_token=TOKEN)))
+    assert not result.ok
+    (line,) = [line for line in result.lines if line.startswith("principal: FAILED")]
+    assert "no user or bot named 'stranger'" in line and "create that user" in line

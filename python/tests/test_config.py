@@ -298,3 +298,16 @@ def test_registry_matches_provider_classes() -> None:
     assert auth.canonical_name("JWT") == "openmetadata"
     assert auth.canonical_name("custom_oidc") == "custom-oidc"
     assert auth.canonical_name("nope") is None
+
+
+def test_token_endpoint_auth_method_is_checked() -> None:
+    oidc = {
+        "auth_provider_type": "custom-oidc",
+        "client_id": "c",
+        "secret_key": "s",
+        "token_endpoint": "https://i/t",
+    }
+    err = error_for({**oidc, "token_endpoint_auth_method": "private_key_jwt"})
+    assert err.key == "token_endpoint_auth_method"
+    assert "use client_secret_basic or client_secret_post" in str(err)
+    assert load(**oidc, token_endpoint_auth_method="client_secret_post").options["token_endpoint_auth_method"]

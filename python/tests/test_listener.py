@@ -500,3 +500,43 @@ def test_plugin_import_is_cheap(tmp_path: Path) -> None:
         "print(sorted({m.split('.')[0] for m in set(sys.modules) - before} & heavy))\n"
     )
     assert airflow_python(code, tmp_path) == "[]"
+
+
+def test_final_record_is_spooled_when_the_server_fails_and_replayed(stub: OMStub, reporter: Reporter) -> None:
+    dag, tasks = three_tasks()
+    extract = FakeTI(tasks["extract"], "success")
+    FakeDagRun([extract, FakeTI(tasks["load"], None), FakeTI(tasks["report"], None)])
+    listener.Airflow2Listener().on_task_instance_success(None, extract, session=None)
+    run = FakeDagRun([FakeTI(t, "success") for t in tasks.values()])
+    run.state, run.dag = "success", dag
+    stub.fail_next["/v1/pipelines/af.orders/status"] = [503]
+    listener.Airflow2Listener().on_dag_run_success(run)
+    assert reporter.spool is not None and len(reporter.spool.entries()) == 1  # kept, not lost
+    (stored,) = stub.statuses["af.orders"].values()
+    assert stored["executionStatus"] == "Pending"  # the 503 left the record from the task's report
+    # the next delivery on this machine replays it
+    reporter.spool.replay(reporter, time.monotonic() + 5)
+    (final,) = stub.statuses["af.orders"].values()
+    assert final["executionStatus"] == "Successful" and set(task_states(final).values()) == {"Successful"}
+    assert reporter.spool.entries() == []
+
+
+def test_final_record_resends_the_pipeline_on_invalid_task_name(stub: OMStub, reporter: Reporter) -> None:
+    dag, tasks = three_tasks()
+    extract = FakeTI(tasks["extract"], "success")
+    FakeDagRun([extract, FakeTI(tasks["load"], None), FakeTI(tasks["report"], None)])
+    listener.Airflow2Listener().on_task_instance_success(None, extract, session=None)
+    stub.pipelines["af.orders"]["tasks"] = [{"name": "extract"}]  # someone cut the stored pipeline down
+    run = FakeDagRun([FakeTI(t, "success") for t in tasks.values()])
+    run.state, run.dag = "success", dag
+    stub.requests.clear()
+    listener.Airflow2Listener().on_dag_run_success(run)
+    calls = [f"{m} {p.split('?')[0]}" for m, p, _, _ in stub.requests]
+    assert calls.count("PUT /v1/pipelines/af.orders/status") == 2  # 400 "Invalid task name", then again
+    assert calls.count(f"PATCH /v1/pipelines/{stub.pipelines['af.orders']['id']}") == 1  # re-sent once
+    final = status_puts(stub)[-1]
+    assert final["executionStatus"] == "Successful" and set(task_states(final)) == {
+        "extract",
+        "load",
+        "report",
+    }

@@ -79,15 +79,20 @@ def test_first_report_sends_everything_in_order(seeded: OMStub, tmp_path: Path) 
             "extract", (SRC,), (MID,), run_with(("extract", "success"), ("load", None), ("publish", None))
         )
     )
+    src, mid = seeded.tables[SRC], seeded.tables[MID]
     assert paths(seeded) == [
-        "PUT /v1/services/pipelineServices",
-        "PUT /v1/pipelines",
+        "GET /v1/system/version",
+        "GET /v1/services/pipelineServices/name/MWAA",
+        "POST /v1/services/pipelineServices",
+        "GET /v1/pipelines/name/MWAA.etl",
+        "POST /v1/pipelines",
         "PUT /v1/pipelines/MWAA.etl/status",
         f"GET /v1/tables/name/{SRC}",
         f"GET /v1/tables/name/{MID}",
+        f"GET /v1/lineage/getLineageEdge/{src}/{mid}",
         "PUT /v1/lineage",
     ]
-    assert (result.requests, result.status_sent, result.edges_sent, result.error) == (6, True, 1, None)
+    assert (result.requests, result.status_sent, result.edges_sent, result.error) == (10, True, 1, None)
     pipeline = seeded.pipelines["MWAA.etl"]
     assert [t["name"] for t in pipeline["tasks"]] == ["extract", "load", "publish"]
     status = seeded.statuses["MWAA.etl"][T0]
@@ -110,16 +115,21 @@ def test_steady_state_is_status_plus_edges_across_processes(seeded: OMStub, tmp_
     # the next task runs in a new process on the same worker: service, pipeline and table ids come from disk
     run = run_with(("extract", "success"), ("load", "success"))
     result = new_reporter(seeded, tmp_path).report(report_for("load", (SRC, MID), (DST,), run))
+    src, mid, dst = seeded.tables[SRC], seeded.tables[MID], seeded.tables[DST]
     assert paths(seeded) == [
         "PUT /v1/pipelines/MWAA.etl/status",
         f"GET /v1/tables/name/{DST}",
+        f"GET /v1/lineage/getLineageEdge/{src}/{dst}",
         "PUT /v1/lineage",
+        f"GET /v1/lineage/getLineageEdge/{mid}/{dst}",
         "PUT /v1/lineage",
     ]
     seeded.requests.clear()
     run = run_with(("extract", "success"), ("load", "success"), ("publish", "success"))
     result = new_reporter(seeded, tmp_path).report(report_for("publish", (MID, SRC), (DST,), run))
-    assert result.requests == 3 == result.edges_sent + 1  # steady state: edges + 1
+    # steady state: the status; both edges were merged by this worker already (remembered on disk)
+    assert paths(seeded) == ["PUT /v1/pipelines/MWAA.etl/status"]
+    assert result.requests == 1 and result.edges_sent == 2
     assert seeded.statuses["MWAA.etl"][T0]["executionStatus"] == "Successful"
     assert len(seeded.edges) == 3
 
@@ -129,15 +139,20 @@ def test_pipeline_resent_only_when_structure_changes(seeded: OMStub, tmp_path: P
     for _ in range(3):
         new_reporter(seeded, tmp_path).report(report_for("extract", (), (), run))
         run = replace(run, run_id=run.run_id + "x")
-    assert len(seeded.calls("PUT", "/v1/pipelines")) - len(seeded.calls("PUT", "/v1/pipelines/")) == 1
+    assert len(seeded.calls("POST", "/v1/pipelines")) == 1
+    assert len(seeded.calls("GET", "/v1/pipelines/name/")) == 1
+    assert not seeded.calls("PATCH")
     changed = DagInfo("etl", (*DAG.tasks, TaskInfo("audit", "EmptyOperator")), "ETL")
     new_reporter(seeded, tmp_path).report(
         report_for("extract", (), (), replace(run, run_id="r2"), dag=changed)
     )
-    assert len(seeded.calls("PUT", "/v1/pipelines")) - len(seeded.calls("PUT", "/v1/pipelines/")) == 2
-    assert [t["name"] for t in seeded.pipelines["MWAA.etl"]["tasks"]][-1] == "publish"
+    ((_, path, ops, _),) = seeded.calls("PATCH")  # the changed structure: one JSON Patch, no PUT
+    assert path == f"/v1/pipelines/{seeded.pipelines['MWAA.etl']['id']}"
+    assert {op["path"] for op in ops} == {"/sourceHash", "/tasks"}
     assert "audit" in [t["name"] for t in seeded.pipelines["MWAA.etl"]["tasks"]]
-    assert len(seeded.calls("PUT", "/v1/services")) == 1
+    assert len(seeded.calls("POST", "/v1/services")) == 1
+    assert not seeded.calls("PUT", "/v1/services")
+    assert not [c for c in seeded.calls("PUT") if c[1] == "/v1/pipelines"]
 
 
 def test_unknown_table_skips_its_edges_warns_once(
@@ -160,11 +175,15 @@ def test_stale_table_id_is_looked_up_again_and_the_edge_sent(seeded: OMStub, tmp
     seeded.seed_tables(SRC)  # the table was re-created on the server: a new id, the cached one is stale
     seeded.edges.clear()
     seeded.requests.clear()
+    cache = DiskCache(str(tmp_path))  # the worker's memory of merged edges has expired (EDGE_TTL)
+    for key in [k for k in cache._read_file() if "|edge|" in k]:
+        cache.delete(key)
     run = run_with(("extract", "success"), ("load", "success"))
     result = new_reporter(seeded, tmp_path).report(report_for("load", (SRC,), (MID,), run))
     assert result.edges_sent == 1 and not result.skipped_tables
     assert (seeded.tables[SRC], seeded.tables[MID]) in seeded.edges
     assert paths(seeded).count("PUT /v1/lineage") == 2  # the stale try, then one retry with fresh ids
+    assert paths(seeded).count(f"GET /v1/tables/name/{SRC}") == 1
 
 
 def test_same_task_try_reported_once(seeded: OMStub, tmp_path: Path) -> None:
@@ -216,7 +235,8 @@ def test_rejected_edge_does_not_stop_others(seeded: OMStub, tmp_path: Path) -> N
     seeded.fail_next["/v1/lineage"] = [400]
     result = reporter.report(report_for("extract", (SRC, MID), (DST,), run_with(("extract", "success"))))
     assert result.edges_sent == 1 and result.error is None
-    assert len(seeded.calls("PUT", "/v1/lineage")) == 2
+    assert len(seeded.calls("GET", "/v1/lineage/getLineageEdge/")) == 2  # the first one answered 400
+    assert len(seeded.calls("PUT", "/v1/lineage")) == 1 and len(seeded.edges) == 1
 
 
 def test_time_budget_stops_the_report(
@@ -245,26 +265,32 @@ def test_status_rejected_resends_pipeline_and_retries(seeded: OMStub, tmp_path: 
     assert {s["name"] for s in seeded.statuses["MWAA.etl"][T0]["taskStatus"]} == {"extract", "load"}
 
 
-def test_server_without_source_hash_gets_the_pipeline_without_it(seeded: OMStub, tmp_path: Path) -> None:
-    original = seeded.handle
+def test_server_older_than_1_2_is_refused_once_and_nothing_written(
+    seeded: OMStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    seeded.version = "1.1.7"  # pipelines there have no sourceUrl/sourceHash: our bodies would be rejected
+    handed: list[TaskReport] = []
+    reporter = new_reporter(seeded, tmp_path, on_undelivered=lambda r, e: handed.append(r))
+    for task in ("extract", "load"):
+        result = reporter.report(report_for(task, (SRC,), (MID,), run_with((task, "success"))))
+        assert not result.status_sent and "1.1.7 is not supported" in (result.error or "")
+    assert paths(seeded) == ["GET /v1/system/version"]  # asked once per worker, then remembered
+    assert not handed  # a setup error: nothing kept for a replay
+    lines = [r.getMessage() for r in caplog.records if "is not supported" in r.getMessage()]
+    assert len(lines) == 1 and "use a server >= 1.2" in lines[0]
 
-    def old_server(method: str, path: str, body: Any, auth: Any) -> tuple[int, Any]:
-        if method == "PUT" and path.endswith("/v1/pipelines") and "sourceHash" in body:
-            seeded.requests.append((method, path.removeprefix("/api"), body, auth))
-            return 400, {"code": 400, "message": 'Unrecognized field "sourceHash" (class CreatePipeline)'}
-        return original(method, path, body, auth)
 
-    seeded.handle = old_server  # type: ignore[method-assign]
-    result = new_reporter(seeded, tmp_path).report(
-        report_for("extract", (), (), run_with(("extract", "success")))
-    )
-    assert result.status_sent and result.error is None
-    puts = [b for m, p, b, _ in seeded.requests if m == "PUT" and p == "/v1/pipelines"]
-    assert len(puts) == 2 and "sourceHash" in puts[0] and "sourceHash" not in puts[1]
-    # the hash is still cached: the next task does not send the pipeline again
-    seeded.requests.clear()
-    new_reporter(seeded, tmp_path).report(report_for("load", (), (), run_with(("load", "success"))))
-    assert paths(seeded) == ["PUT /v1/pipelines/MWAA.etl/status"]
+@pytest.mark.parametrize(("version", "details"), [("1.11.9", False), ("1.12.0", True), ("2.0.1", True)])
+def test_run_details_only_where_the_server_has_them(
+    seeded: OMStub, tmp_path: Path, version: str, details: bool
+) -> None:
+    seeded.version = version
+    run = run_with(("extract", "success"), ("load", "success"), ("publish", "failed"))
+    new_reporter(seeded, tmp_path).report(report_for("publish", (), (), run))
+    status = seeded.statuses["MWAA.etl"][T0]
+    assert ("executionId" in status, "endTime" in status) == (details, details)
+    if details:
+        assert status["executionId"] == "manual__1" and status["endTime"] == T0 + 1
 
 
 def test_service_recreated_when_server_lost_it(seeded: OMStub, tmp_path: Path) -> None:
@@ -333,3 +359,28 @@ def test_cache_concurrent_processes_lose_nothing(tmp_path: Path) -> None:
     assert all(p.exitcode == 0 for p in procs)
     cache = DiskCache(str(tmp_path))
     assert all(cache.get(f"w{w}-{i}") == i for w in range(6) for i in range(25))
+
+
+def test_unknown_sso_principal_is_one_setup_error_not_a_missing_entity(
+    seeded: OMStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    new_reporter(seeded, tmp_path).report(
+        report_for("extract", (SRC,), (MID,), run_with(("extract", "success")))
+    )
+    seeded.principal = None  # the token's principal is no user in OpenMetadata: 404 on every call
+    seeded.requests.clear()
+    caplog.set_level(logging.WARNING, logger="airflow_openmetadata_lineage")
+    handed: list[TaskReport] = []
+    reporter = new_reporter(seeded, tmp_path, on_undelivered=lambda r, e: handed.append(r))
+    for task, try_number in (("load", 1), ("load", 2)):
+        run = run_with(("extract", "success"), (task, "success"))
+        result = reporter.report(report_for(task, (MID,), (DST,), run, try_number=try_number))
+        assert not result.status_sent and "no user or bot named 'stranger'" in (result.error or "")
+    assert not handed  # nothing kept to be replayed forever
+    lines = [r for r in caplog.records if "no user or bot named" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].levelname == "ERROR"  # one clear line per process
+    assert "Create that user (or a bot)" in lines[0].getMessage()
+    # no re-creation of the service or pipeline, no table remembered as missing
+    assert not seeded.calls("POST") and not seeded.calls("PATCH")
+    cache = DiskCache(str(tmp_path))
+    assert cache.get(reporter._key("table", DST)) is None and cache.get(reporter._key("table", MID))

@@ -225,8 +225,8 @@ def test_replay_never_writes_an_older_dag_structure_back(seeded: OMStub, tmp_pat
     newer_dag = DagInfo("etl", (*DAG.tasks, TaskInfo("publish", "BashOperator")))
     up = reporter(seeded.url, tmp_path)
     assert up.report(report("publish", ts=T0 + 1, dag=newer_dag)).error is None
-    pipeline_puts = [b for m, p, b, _ in seeded.requests if m == "PUT" and p == "/v1/pipelines"]
-    assert len(pipeline_puts) == 1
+    pipeline_writes = [b for m, p, b, _ in seeded.requests if m == "POST" and p == "/v1/pipelines"]
+    assert len(pipeline_writes) == 1 and not seeded.calls("PATCH")
     assert {t["name"] for t in seeded.pipelines["MWAA.etl"]["tasks"]} == {"extract", "load", "publish"}
     assert statuses(seeded)[T0] == {"extract": "Successful"}
 
@@ -371,8 +371,10 @@ def test_concurrent_first_reports_write_service_and_pipeline_once(seeded: OMStub
         p.join(30)
         assert p.exitcode == 0
     calls = [f"{m} {p.split('?')[0]}" for m, p, _, _ in seeded.requests]
-    assert calls.count("PUT /v1/services/pipelineServices") == 1
-    assert calls.count("PUT /v1/pipelines") == 1
+    assert calls.count("POST /v1/services/pipelineServices") == 1
+    assert calls.count("GET /v1/services/pipelineServices/name/MWAA") == 1
+    assert calls.count("POST /v1/pipelines") == 1
+    assert calls.count("GET /v1/system/version") == 1
     assert calls.count(f"GET /v1/tables/name/{SRC}") == 1
     assert len(statuses(seeded)) == 6
 

@@ -34,4 +34,5 @@ def lineage_env(endpoint: str, **options: Any) -> dict[str, str]:
 
 @pytest.fixture
 def om_env(om: OpenMetadataEmulator) -> dict[str, str]:
-    return lineage_env(om.api_url)
+    """Lineage settings with the emulator's ingestion bot (its current token)."""
+    return lineage_env(om.api_url, **om.bot_env())

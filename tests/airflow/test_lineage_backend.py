@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.airflow.conftest import BASE_URL, LOGICAL_DATE, LOGICAL_TS, SERVICE, lineage_env
 from tests.helpers.airflow_runner import parse_task_states, run_dag
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from tests.helpers.openmetadata import OpenMetadataEmulator, rejected
 
 FORMS_TABLES = (
     "mysql.shop.public.orders",
@@ -20,11 +20,7 @@ PIPELINE = f"{SERVICE}.om_forms"
 def assert_every_request_valid(om: OpenMetadataEmulator, allowed: set[int] = frozenset()) -> list[dict]:
     log = om.requests()
     assert log, "the backend sent nothing"
-    bad = [
-        (r["method"], r["path"], r["status"])
-        for r in log
-        if r["status"] is None or (r["status"] >= 400 and r["status"] not in allowed)
-    ]
+    bad = [r for r in rejected(log) if r[2] not in allowed]
     assert not bad, f"requests the official models / server rejected: {bad}"
     return log
 
@@ -95,7 +91,7 @@ def test_every_xlet_form_with_jwt_auth(om: OpenMetadataEmulator) -> None:
 
 def test_unknown_table_skips_only_its_edge(om: OpenMetadataEmulator) -> None:
     om.seed_tables("mysql.shop.public.orders", "mysql.shop.staging.orders_copy")
-    env = lineage_env(om.url)  # the endpoint without its trailing /api is accepted too
+    env = lineage_env(om.url, **om.bot_env())  # the endpoint without its trailing /api is accepted too
 
     result = run_dag("om_unknown", ["om_unknown.py"], env=env, logical_date=LOGICAL_DATE)
 
@@ -105,7 +101,7 @@ def test_unknown_table_skips_only_its_edge(om: OpenMetadataEmulator) -> None:
         ("mysql.shop.public.orders", "mysql.shop.staging.orders_copy", f"{SERVICE}.om_unknown")
     }
     log = assert_every_request_valid(om, allowed={404})
-    assert [r["path"] for r in log if r["status"] == 404] == ["/api/v1/tables/name/mysql.shop.public.ghost"]
+    assert [r[1] for r in rejected(log) if r[2] == 404] == ["/api/v1/tables/name/mysql.shop.public.ghost"]
     warnings = [line for line in result.output.splitlines() if "mysql.shop.public.ghost" in line]
     assert warnings and all("WARNING" in line for line in warnings), warnings
 
@@ -138,12 +134,12 @@ def test_pipeline_sent_only_when_the_dag_changes(om: OpenMetadataEmulator, om_en
         LOGICAL_TS + day * 86_400_000 for day in range(3)
     ]
     log = assert_every_request_valid(om, allowed={404})
-    assert {r["path"] for r in log if r["status"] == 404} == {"/api/v1/tables/name/mysql.shop.public.ghost"}
+    assert {r[1] for r in rejected(log) if r[2] == 404} == {"/api/v1/tables/name/mysql.shop.public.ghost"}
 
 
 def test_config_error_one_clear_line_nothing_sent(om: OpenMetadataEmulator) -> None:
     """A missing required option: one log line naming it, nothing sent, the task succeeds."""
-    env = lineage_env(om.api_url)
+    env = lineage_env(om.api_url, **om.bot_env())
     del env["AIRFLOW__LINEAGE__AIRFLOW_SERVICE_NAME"]
 
     result = run_dag("om_forms", ["om_forms.py"], env=env, logical_date=LOGICAL_DATE)

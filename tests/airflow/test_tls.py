@@ -16,7 +16,7 @@ def test_https_endpoint(om: OpenMetadataEmulator, trusted: bool) -> None:
     om.seed_tables("mysql.shop.public.orders", "mysql.shop.staging.orders_copy")
     options = {"ca_bundle": str(om.ca_cert)} if trusted else {}
 
-    env = lineage_env(om.https_api_url, **options)
+    env = lineage_env(om.https_api_url, **om.bot_env(), **options)
 
     result = run_dag("om_unknown", ["om_unknown.py"], env=env, logical_date=LOGICAL_DATE)
 

@@ -56,8 +56,9 @@ def record_run(om: OpenMetadataEmulator, venv: str, env: dict[str, str]) -> Reco
 @pytest.fixture(scope="module")
 def parity_runs(om_server: OpenMetadataEmulator) -> dict[str, Recorded]:
     """om_parity on 2.10.5 with backend + listener both active, and on 3.0.6 (listener only: no backend)."""
-    env2 = lineage_env(om_server.api_url)  # sets [lineage] backend: both paths active on 2.x
-    env3 = {k: v for k, v in lineage_env(om_server.api_url).items() if k != "AIRFLOW__LINEAGE__BACKEND"}
+    bot = om_server.bot_env()  # one token: minting another would revoke it
+    env2 = lineage_env(om_server.api_url, **bot)  # sets [lineage] backend: both paths active on 2.x
+    env3 = {k: v for k, v in env2.items() if k != "AIRFLOW__LINEAGE__BACKEND"}
     runs = {"airflow2": record_run(om_server, "airflow2", env2)}
     runs["airflow3"] = record_run(om_server, "airflow3", env3)
     om_server.reset()

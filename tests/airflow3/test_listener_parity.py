@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.airflow.conftest import BASE_URL, LOGICAL_TS, SERVICE
 from tests.airflow3.conftest import PARITY_DAG, Recorded
+from tests.helpers.openmetadata import rejected
 
 PIPELINE = f"{SERVICE}.{PARITY_DAG}"
 RAN = ("extract", "transform", "load", "notify", "boom")  # `after` never runs: boom fails
@@ -51,7 +52,7 @@ def test_runs_end_as_the_dag_says(parity_runs: dict[str, Recorded]) -> None:
     for venv, rec in parity_runs.items():
         expected = {**dict.fromkeys(RAN, "success"), "boom": "failed", "after": "upstream_failed"}
         assert rec.run.states == expected, f"{venv}:\n{rec.run.output[-4000:]}"
-        bad = [(r["method"], r["path"], r["status"]) for r in rec.requests if (r["status"] or 999) >= 400]
+        bad = rejected(rec.requests)
         assert not bad, f"{venv}: requests rejected: {bad}"
         assert "boom: this task fails on purpose" in rec.run.output
 

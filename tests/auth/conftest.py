@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.emulators.identity import IdentityServers, start_identity_servers
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from tests.helpers.openmetadata import OpenMetadataEmulator, sso_users
 from tests.helpers.paths import REPO
 
 sys.path.insert(0, str(REPO / "python" / "src"))  # the wheel's code, as the editable installs use it
@@ -36,5 +36,5 @@ def idp(identity_servers: IdentityServers) -> IdentityServers:
 @pytest.fixture
 def om_sso(om: OpenMetadataEmulator, idp: IdentityServers) -> OpenMetadataEmulator:
     """The OpenMetadata emulator trusting every realm's JWKS (as `publicKeyUrls`), audience `openmetadata`."""
-    om.set_auth(**idp.om_auth())
+    om.set_auth(**idp.om_auth(), users=sso_users(idp))
     return om

@@ -15,7 +15,7 @@ from tests.e2e.deploy import DAG_ID, SERVICE, TABLES, Deployment
 from tests.emulators.identity import IdentityServers
 from tests.helpers.airflow_runner import DagRunResult
 from tests.helpers.local_aws import LocalAws
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from tests.helpers.openmetadata import OpenMetadataEmulator, rejected
 
 PIPELINE = f"{SERVICE}.{DAG_ID}"
 EDGES = {
@@ -66,7 +66,7 @@ def _assert_lineage(om: OpenMetadataEmulator, result: DagRunResult, subjects: se
     }
     assert om.edges() == EDGES
     log = om.requests()
-    assert not [(r["method"], r["path"], r["status"]) for r in log if (r["status"] or 500) >= 400]
+    assert not rejected(log)
     assert {r["subject"] for r in log} == subjects
 
 

@@ -4,27 +4,56 @@
 
 Every request body is validated with the official generated pydantic models of openmetadata-ingestion
 (the schema oracle); errors are answered like the real server, `{"code": N, "message": "..."}`:
-400 (invalid body, invalid task name, invalid field), 415 (body not application/json), 401 (auth on:
-missing, malformed, foreign-signed or expired token), 404 (`"<entity> instance for <fqn> not found"`),
-409 (POST of an existing entity).
+400 (invalid body, invalid task name, invalid field, invalid patch), 415 (body not application/json; a PATCH
+not application/json-patch+json), 401 (missing, malformed, foreign-signed or expired token; a bot token that
+is not the bot's current one), 404 (`"<entity> instance for <fqn> not found"`), 409 (POST of an existing
+entity).
+
+Update rules, as the real server applies them (openmetadata-service, cited by class):
+- Auth is on (there is no no-auth mode since 1.0). A bot's JWT must be the bot's current token
+  (`JwtFilter` checks bot tokens against the one stored for the bot; minting one here makes it current).
+  An SSO token whose principal is no user gets 404 "user instance for <name> not found" on every
+  authorized call (`DefaultAuthorizer` -> `SubjectContext` looks the user up); the principal is the first of
+  the claims email, preferred_username, sub, cut at "@" (`SecurityUtil.findUserNameFromClaims`).
+  `/v1/system/version` needs no token.
+- `PUT /v1/services/pipelineServices` on an existing service replaces its connection
+  (`ServiceEntityRepository.ServiceUpdater.updateConnection`).
+- `PUT /v1/pipelines` on an existing pipeline: by a non-bot the description and display name become the
+  request's (cleared when absent); by a bot a non-empty stored description / display name / task
+  description is kept (`EntityRepository.EntityUpdater.updateDescription`/`updateDisplayName`,
+  `PipelineRepository.PipelineUpdater.updateTaskDescription`: "Revert the non-empty task description if
+  being updated by a bot"); owners are not removed by a PUT that names none; tags are merged
+  (`EntityUpdater.updateTags`: a PUT merges the request's tags with the stored ones); domains and data
+  products a PUT does not name are kept (not confirmed from source: assumed like owners).
+- `PATCH /v1/pipelines/{id}` applies a JSON Patch (RFC 6902) to the stored entity; id, name, FQN and
+  service cannot change; the result must be a valid Pipeline.
+- `PUT /v1/lineage` replaces the stored `lineageDetails` of the edge (`LineageRepository.addLineage`
+  inserts the request's details over the stored row and sets createdAt/createdBy again);
+  `GET /v1/lineage/getLineageEdge/{fromId}/{toId}` answers `{"edge": <lineageDetails>}` or 404 "Lineage
+  edge not found between ..."; `PATCH /v1/lineage/{fromEntity}/{fromId}/{toEntity}/{toId}` applies a JSON
+  Patch to the stored details (`LineageRepository.patchLineageEdge`). On every write, column lineage naming
+  columns the tables lack is dropped silently (`LineageRepository.validateLineageDetails`).
+- A pipeline status PUT replaces the record at that timestamp; task names must exist (400 "Invalid task
+  name"); the status list of an unknown pipeline reads as 200 with no data.
 
 Emulated, in memory: pipeline services; pipelines with tasks (FQNs `service.pipeline[.task]`, names
-with dots quoted), version bump on a PUT that changes something; pipeline statuses stored per
-timestamp (a PUT replaces the status at that timestamp; task names must exist in the pipeline);
-tables (seeded through the admin API); lineage edges keyed by (from, to) with `lineageDetails`;
-`GET /v1/system/version`; a bot's PUT keeps non-empty (task) descriptions.
+with dots quoted), version bump on a write that changes something; statuses per timestamp; tables with
+columns (seeded through the admin API); lineage edges keyed by (from, to); users and bots;
+`GET /v1/system/version` (version settable); `GET /v1/users/loggedInUser`.
 
-Not emulated: search / Elasticsearch, list endpoints and pagination, PATCH, DELETE, soft delete,
-change events, owners/tags/domains resolution (accepted as sent, not checked), roles and policies
-(any valid token may do anything; a token is a bot's when its `isBot` claim is true), column
-lineage checks, lineage depth > 1, issuer checks on SSO tokens, entity types other than pipeline
-services, pipelines and tables.
+Not emulated: search / Elasticsearch, list endpoints and pagination, DELETE, soft delete, change events,
+owners/tags/domains resolution (accepted as sent, not checked), roles and policies (any known principal may
+do anything), lineage depth > 1 and service/domain lineage, issuer checks on SSO tokens, entity types other
+than pipeline services, pipelines and tables. Request models are those of one server line (the oracle
+venv's openmetadata-ingestion).
 
-Test-only admin API under `/__admin/` (no auth): `POST reset`, `POST tables {"fqns": [...]}`,
-`GET state`, `GET|DELETE requests`, `POST auth {"enabled", "jwks_urls", "ca_bundle", "audience"}`,
-`POST token {"sub", "ttl"}`, `POST faults {"rules": [...]}` (modes: status, delay, reset,
-malformed, retry_after, trickle = a 200 whose body drips one byte per delay_ms for `chunks` bytes).
-Audience is checked on SSO (JWKS) tokens only: bot tokens carry none.
+Test-only admin API under `/__admin/` (no auth): `POST reset`, `POST tables {"fqns": [...], "columns":
+{fqn: [name, ...]}}`, `GET state`, `GET|DELETE requests`, `POST auth {"enabled", "jwks_urls", "ca_bundle",
+"audience", "users"}`, `POST token {"sub", "ttl", "bot"}` (a bot token becomes that bot's current one),
+`POST server {"version", "edge_api"}` (`edge_api: false`: a server without getLineageEdge and lineage
+PATCH), `POST faults {"rules": [...]}` (modes: status, delay, reset, malformed, retry_after, trickle = a
+200 whose body drips one byte per delay_ms for `chunks` bytes). Audience is checked on SSO (JWKS) tokens
+only: bot tokens carry none. Bot and user tokens minted here survive `reset` (they are identities).
 """
 
 from __future__ import annotations
@@ -46,6 +75,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonpatch
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, Response, g, request
@@ -57,6 +87,7 @@ from metadata.generated.schema.api.services.createPipelineService import (
     CreatePipelineServiceRequest,
 )
 from metadata.generated.schema.entity.data.pipeline import Pipeline, PipelineStatus
+from metadata.generated.schema.type.entityLineage import LineageDetails
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
@@ -143,10 +174,11 @@ class FaultRule:
 
 @dataclass
 class AuthConfig:
-    enabled: bool = False
+    enabled: bool = True
     jwks_urls: list[str] = field(default_factory=list)
     ca_bundle: str | None = None
     audience: str | None = None
+    users: list[str] = field(default_factory=list)  # SSO principals that are users in OpenMetadata
 
 
 class Store:
@@ -167,6 +199,11 @@ class Store:
             self.requests: list[dict[str, Any]] = []
             self.faults: list[FaultRule] = []
             self.auth = AuthConfig()
+            self.server_version = SERVER_VERSION
+            self.edge_api = True
+            # identities survive a reset: bot name -> its current token; users minted here
+            self.bot_tokens: dict[str, str] = getattr(self, "bot_tokens", {})
+            self.minted_users: set[str] = getattr(self, "minted_users", set())
             # Bumped by reset: a request still sleeping in a delay fault must not write into the next test.
             self.generation = getattr(self, "generation", 0) + 1
 
@@ -199,14 +236,15 @@ class TokenVerifier:
         self._jwks_cache: dict[str, tuple[float, jwt.PyJWKSet]] = {}
         self._lock = threading.Lock()
 
-    def mint(self, sub: str, ttl: int | None) -> str:
+    def mint(self, sub: str, ttl: int | None, bot: bool = True) -> str:
         claims: dict[str, Any] = {
             "iss": BOT_ISSUER,
             "sub": sub,
             "email": f"{sub}@openmetadata.org",
-            "isBot": True,
-            "tokenType": "BOT",
+            "isBot": bot,
+            "tokenType": "BOT" if bot else "PERSONAL_ACCESS",
             "iat": int(time.time()),
+            "jti": uuid.uuid4().hex,  # two tokens minted in the same second differ
         }
         if ttl is not None:
             claims["exp"] = int(time.time()) + int(ttl)
@@ -232,6 +270,7 @@ class TokenVerifier:
         if header.get("alg") != "RS256":
             raise ApiError(401, f"Invalid token: algorithm {header.get('alg')} not allowed")
         candidates: list[tuple[Any, bool]] = [(self.public_key, False)]
+        # (key, external): external keys come from an IdP's JWKS (SSO tokens)
         for url in cfg.jwks_urls:
             try:
                 keyset = self._jwks(url, cfg.ca_bundle)
@@ -244,13 +283,15 @@ class TokenVerifier:
         for key, external in candidates:
             options = {"verify_aud": bool(external and cfg.audience)}
             try:
-                return jwt.decode(
+                claims = jwt.decode(
                     token,
                     key,
                     algorithms=["RS256"],
                     audience=cfg.audience if external and cfg.audience else None,
                     options=options,
                 )
+                claims["_external"] = external
+                return claims
             except jwt.ExpiredSignatureError as exc:
                 raise ApiError(401, "Expired token!") from exc
             except jwt.InvalidAudienceError as exc:
@@ -260,6 +301,16 @@ class TokenVerifier:
             except jwt.PyJWTError as exc:
                 raise ApiError(401, f"Invalid token: {exc}") from exc
         raise ApiError(401, "Invalid token: signature does not verify against any trusted key")
+
+
+def principal_name(claims: dict[str, Any]) -> str:
+    """SecurityUtil.findUserNameFromClaims with the default jwtPrincipalClaims: email, preferred_username,
+    sub; the first present, cut at '@'."""
+    for claim in ("email", "preferred_username", "sub"):
+        value = claims.get(claim)
+        if isinstance(value, str) and value:
+            return value.split("@", 1)[0]
+    raise ApiError(401, "Invalid token: no principal claim")
 
 
 # ---------------------------------------------------------------------------------------------- app
@@ -286,6 +337,26 @@ def parse_body(model: type[BaseModel]) -> dict[str, Any]:
     except ValidationError as exc:
         raise ApiError(400, validation_message(exc)) from exc
     return body
+
+
+def parse_patch() -> list[dict[str, Any]]:
+    """A JSON Patch body: OpenMetadata's PATCH endpoints consume application/json-patch+json only."""
+    if request.mimetype != "application/json-patch+json":
+        raise ApiError(415, "HTTP 415 Unsupported Media Type")
+    try:
+        ops = json.loads(request.get_data(cache=True) or b"null")
+    except ValueError as exc:
+        raise ApiError(400, f"Unable to process JSON: {exc}") from exc
+    if not isinstance(ops, list):
+        raise ApiError(400, "Unable to process JSON: a JSON Patch is a list of operations")
+    return ops
+
+
+def apply_json_patch(document: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return jsonpatch.JsonPatch(ops).apply(json.loads(json.dumps(document)))
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as exc:
+        raise ApiError(400, f"Invalid JSON Patch: {exc}") from exc
 
 
 def trickle(delay_ms: int, chunks: int) -> Iterator[bytes]:
@@ -351,15 +422,28 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
                 reset_connection()
         with store.lock:
             auth = AuthConfig(**vars(store.auth))
-        if auth.enabled and path.startswith("/api/"):
+        if auth.enabled and path.startswith("/api/") and path != "/api/v1/system/version":
             header = request.headers.get("Authorization", "")
             if not header:
                 raise ApiError(401, "Not Authorized! Token not present")
             if not header.startswith("Bearer ") or not header[7:].strip():
                 raise ApiError(401, "Not Authorized! Token not present")
-            claims = verifier.verify(header[7:].strip(), auth)
-            g.subject = claims.get("sub") or claims.get("email")
-            g.is_bot = claims.get("isBot") is True
+            token = header[7:].strip()
+            claims = verifier.verify(token, auth)
+            name = principal_name(claims)
+            if claims.pop("_external"):
+                if name not in auth.users:  # DefaultAuthorizer: the principal must be a user
+                    raise ApiError(404, f"user instance for {name} not found")
+                g.is_bot = False
+            elif claims.get("isBot") is True:
+                with store.lock:
+                    current = store.bot_tokens.get(claims.get("sub") or "")
+                if current != token:  # revoked or regenerated: only the bot's current token works
+                    raise ApiError(401, "Not Authorized! Invalid Token")
+                g.is_bot = True
+            else:
+                g.is_bot = False
+            g.subject = name
         return None
 
     def _open_log_entry() -> None:
@@ -416,7 +500,16 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
     # ------------------------------------------------------------------ system
     @app.get("/api/v1/system/version")
     def version() -> Response:
-        return json_response({"version": SERVER_VERSION, "revision": "emulator", "timestamp": now_ms()})
+        with store.lock:
+            version = store.server_version
+        return json_response({"version": version, "revision": "emulator", "timestamp": now_ms()})
+
+    @app.get("/api/v1/users/loggedInUser")
+    def logged_in_user() -> Response:
+        name = g.get("subject") or "anonymous"
+        return json_response(
+            {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)), "name": name, "isBot": bool(g.get("is_bot"))}
+        )
 
     # ------------------------------------------------------------------ pipeline services
     def upsert_service(create_only: bool) -> Response:
@@ -508,8 +601,7 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             )
             entity["href"] = f"{request.host_url}api/v1/pipelines/{entity['id']}"
             if existing:
-                if g.get("is_bot"):
-                    keep_descriptions_from_bot_put(existing, entity)
+                apply_put_rules(existing, entity, body)
                 changed = _comparable(existing) != _comparable(entity)
                 entity["version"] = round(existing["version"] + (0.1 if changed else 0), 1)
                 entity["updatedAt"] = now_ms() if changed else existing["updatedAt"]
@@ -520,10 +612,34 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             view = pipeline_view(entity, "tasks,owners,tags")
         return json_response(view, 200 if existing else 201)
 
+    def apply_put_rules(stored: dict[str, Any], updated: dict[str, Any], body: dict[str, Any]) -> None:
+        """What a PUT over an existing pipeline keeps (see the module docstring for the server classes)."""
+        if g.get("is_bot"):
+            keep_descriptions_from_bot_put(stored, updated)
+        if not body.get("owners"):
+            updated["owners"] = stored.get("owners") or []
+        tags = {t.get("tagFQN"): t for t in stored.get("tags") or []}
+        tags.update({t.get("tagFQN"): t for t in body.get("tags") or []})
+        updated["tags"] = list(tags.values())
+        for key in ("domains", "dataProducts"):
+            if key not in body and stored.get(key):
+                updated[key] = stored[key]
+        old_tasks = {t["name"]: t for t in stored.get("tasks") or []}
+        for task in updated.get("tasks") or []:
+            old = old_tasks.get(task["name"])
+            if old:
+                task_tags = {t.get("tagFQN"): t for t in old.get("tags") or []}
+                task_tags.update({t.get("tagFQN"): t for t in task.get("tags") or []})
+                task["tags"] = list(task_tags.values())
+                if not task.get("owners") and old.get("owners"):
+                    task["owners"] = old["owners"]
+
     def keep_descriptions_from_bot_put(stored: dict[str, Any], updated: dict[str, Any]) -> None:
-        """Like EntityRepository / PipelineUpdater: a bot's PUT does not overwrite a non-empty description."""
-        if stored.get("description"):
-            updated["description"] = stored["description"]
+        """Like EntityRepository / PipelineUpdater: a bot's PUT does not overwrite a non-empty description or
+        display name."""
+        for key in ("description", "displayName"):
+            if stored.get(key):
+                updated[key] = stored[key]
         old_tasks = {t["name"]: t for t in stored.get("tasks") or []}
         for task in updated.get("tasks") or []:
             old = old_tasks.get(task["name"])
@@ -548,6 +664,34 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             raise ApiError(404, f"pipeline instance for {fqn} not found")
         return entity
 
+    @app.route("/api/v1/pipelines/<entity_id>", methods=["PATCH"])
+    def patch_pipeline(entity_id: str) -> Response:
+        ops = parse_patch()
+        with store.lock:
+            stored = store.by_id("pipeline", entity_id)
+            if stored is None:
+                raise ApiError(404, f"pipeline instance for {entity_id} not found")
+            patched = apply_json_patch(stored, ops)
+            for key in ("id", "name", "fullyQualifiedName", "service"):
+                if patched.get(key) != stored.get(key):
+                    raise ApiError(400, f"Field {key} cannot be changed")
+            try:
+                Pipeline.model_validate({k: v for k, v in patched.items() if k != "href"})
+            except ValidationError as exc:
+                raise ApiError(400, validation_message(exc)) from exc
+            for task in patched.get("tasks") or []:
+                task["fullyQualifiedName"] = build_fqn(
+                    *split_fqn(patched["fullyQualifiedName"]), task["name"]
+                )
+                task.setdefault("tags", [])
+            if _comparable(patched) != _comparable(stored):
+                patched["version"] = round(stored["version"] + 0.1, 1)
+                patched["updatedAt"] = now_ms()
+                patched["updatedBy"] = g.subject or "anonymous"
+            store.pipelines[stored["fullyQualifiedName"]] = patched
+            view = pipeline_view(patched, "tasks,owners,tags")
+        return json_response(view)
+
     @app.route("/api/v1/pipelines/<path:fqn>/status", methods=["PUT"])
     def put_status(fqn: str) -> Response:
         body = parse_body(PipelineStatus)
@@ -569,8 +713,7 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             end = int(request.args["endTs"])
         except (KeyError, ValueError) as exc:
             raise ApiError(400, "query param startTs and endTs must be epoch milliseconds") from exc
-        with store.lock:
-            find_pipeline(fqn)
+        with store.lock:  # an unknown pipeline has no statuses: 200 with no data, like the server's list
             found = [
                 s for ts, s in sorted(store.statuses.get(fqn, {}).items(), reverse=True) if start <= ts <= end
             ]
@@ -609,8 +752,9 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             if pipe_ref and store.by_id(pipe_ref["type"], pipe_ref["id"]) is None:
                 raise ApiError(404, f"{pipe_ref['type']} instance for {pipe_ref['id']} not found")
             details.setdefault("source", "Manual")
-            details["updatedAt"] = now_ms()
-            details["updatedBy"] = g.subject or "anonymous"
+            details["createdAt"] = details["updatedAt"] = now_ms()
+            details["createdBy"] = details["updatedBy"] = g.subject or "anonymous"
+            valid_columns(details, ends[0], ends[1])
             store.edges[(ends[0]["id"], ends[1]["id"])] = {
                 "from": (edge["fromEntity"]["type"], ends[0]["id"]),
                 "to": (edge["toEntity"]["type"], ends[1]["id"]),
@@ -618,12 +762,88 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             }
         return Response(status=200)
 
+    def valid_columns(details: dict[str, Any], src: dict[str, Any], dst: dict[str, Any]) -> None:
+        """LineageRepository.validateLineageDetails: column lineage naming unknown columns is dropped."""
+        entries = details.get("columnsLineage")
+        if not entries:
+            return
+        src_cols = {c["name"] for c in src.get("columns") or []}
+        dst_cols = {c["name"] for c in dst.get("columns") or []}
+        kept = []
+        for entry in entries:
+            if entry.get("toColumn", "").removeprefix(dst["fullyQualifiedName"] + ".") not in dst_cols:
+                continue
+            sources = [
+                c
+                for c in entry.get("fromColumns") or []
+                if c.removeprefix(src["fullyQualifiedName"] + ".") in src_cols
+            ]
+            if sources:
+                kept.append({**entry, "fromColumns": sources})
+        details["columnsLineage"] = kept
+
+    def edge_api_or_404() -> None:
+        with store.lock:
+            if not store.edge_api:  # an older server: Jersey has no such route
+                raise ApiError(404, "HTTP 404 Not Found")
+
+    @app.get("/api/v1/lineage/getLineageEdge/<from_id>/<to_id>")
+    def get_lineage_edge(from_id: str, to_id: str) -> Response:
+        edge_api_or_404()
+        with store.lock:
+            edge = store.edges.get((from_id, to_id))
+            if edge is None:
+                raise ApiError(404, f"Lineage edge not found between {from_id} and  {to_id}")
+            return json_response({"edge": edge["lineageDetails"]})
+
+    @app.route("/api/v1/lineage/<from_type>/<from_id>/<to_type>/<to_id>", methods=["PATCH"])
+    def patch_lineage_edge(from_type: str, from_id: str, to_type: str, to_id: str) -> Response:
+        edge_api_or_404()
+        ops = parse_patch()
+        with store.lock:
+            ends = []
+            for kind, ident in ((from_type, from_id), (to_type, to_id)):
+                entity = store.by_id(kind, ident)
+                if entity is None:
+                    raise ApiError(404, f"{kind} instance for {ident} not found")
+                ends.append(entity)
+            edge = store.edges.get((from_id, to_id))
+            if edge is None:
+                raise ApiError(
+                    404, f"Lineage edge not found between {from_type} {from_id} and {to_type} {to_id}"
+                )
+            details = apply_json_patch(edge["lineageDetails"], ops)
+            try:
+                LineageDetails.model_validate(details)
+            except ValidationError as exc:
+                raise ApiError(400, validation_message(exc)) from exc
+            pipe_ref = details.get("pipeline")
+            if pipe_ref and store.by_id(pipe_ref.get("type", ""), pipe_ref.get("id", "")) is None:
+                raise ApiError(404, f"{pipe_ref.get('type')} instance for {pipe_ref.get('id')} not found")
+            details["updatedAt"] = now_ms()
+            details["updatedBy"] = g.subject or "anonymous"
+            valid_columns(details, ends[0], ends[1])
+            edge["lineageDetails"] = details
+        return json_response(details)
+
+    @app.get("/api/v1/lineage/table/<table_id>")
+    def get_lineage_by_id(table_id: str) -> Response:
+        with store.lock:
+            table = store.by_id("table", table_id)
+        if table is None:
+            raise ApiError(404, f"table instance for {table_id} not found")
+        return lineage_of(table)
+
     @app.get("/api/v1/lineage/table/name/<path:fqn>")
     def get_lineage(fqn: str) -> Response:
         with store.lock:
             table = store.tables.get(fqn)
-            if table is None:
-                raise ApiError(404, f"table instance for {fqn} not found")
+        if table is None:
+            raise ApiError(404, f"table instance for {fqn} not found")
+        return lineage_of(table)
+
+    def lineage_of(table: dict[str, Any]) -> Response:
+        with store.lock:
             up, down, nodes = [], [], {}
             for (src, dst), edge in store.edges.items():
                 if table["id"] not in (src, dst):
@@ -651,7 +871,9 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
 
     @app.post("/__admin/tables")
     def admin_tables() -> Response:
-        fqns = (request.get_json(force=True, silent=True) or {}).get("fqns")
+        raw_body = request.get_json(force=True, silent=True) or {}
+        fqns = raw_body.get("fqns")
+        columns = raw_body.get("columns") or {}
         if not isinstance(fqns, list) or not all(isinstance(f, str) for f in fqns):
             raise ApiError(400, 'admin tables: body must be {"fqns": ["service.db.schema.table", ...]}')
         created = []
@@ -681,6 +903,16 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
                     "version": 0.1,
                     "deleted": False,
                 }
+                if raw in columns or fqn in columns:
+                    names = columns.get(raw) or columns.get(fqn) or []
+                    table["columns"] = [
+                        {
+                            "name": n,
+                            "dataType": "VARCHAR",
+                            "fullyQualifiedName": build_fqn(*parts, n),
+                        }
+                        for n in names
+                    ]
                 store.tables[fqn] = table
                 created.append({"fqn": fqn, "id": table["id"]})
         return json_response({"tables": created})
@@ -725,7 +957,7 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
     @app.post("/__admin/auth")
     def admin_auth() -> Response:
         body = request.get_json(force=True, silent=True) or {}
-        unknown = set(body) - {"enabled", "jwks_urls", "ca_bundle", "audience"}
+        unknown = set(body) - {"enabled", "jwks_urls", "ca_bundle", "audience", "users"}
         if unknown:
             raise ApiError(400, f"admin auth: unknown keys {sorted(unknown)}")
         with store.lock:
@@ -734,14 +966,33 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
                 jwks_urls=list(body.get("jwks_urls") or []),
                 ca_bundle=body.get("ca_bundle"),
                 audience=body.get("audience"),
+                users=list(body.get("users") or []),
             )
+        return json_response({"ok": True})
+
+    @app.post("/__admin/server")
+    def admin_server() -> Response:
+        body = request.get_json(force=True, silent=True) or {}
+        with store.lock:
+            if "version" in body:
+                store.server_version = str(body["version"])
+            if "edge_api" in body:
+                store.edge_api = bool(body["edge_api"])
         return json_response({"ok": True})
 
     @app.post("/__admin/token")
     def admin_token() -> Response:
         body = request.get_json(force=True, silent=True) or {}
         ttl = body.get("ttl", 3600)
-        return json_response({"token": verifier.mint(str(body.get("sub", "ingestion-bot")), ttl)})
+        sub = str(body.get("sub", "ingestion-bot"))
+        bot = body.get("bot", True) is not False
+        token = verifier.mint(sub, ttl, bot)
+        with store.lock:
+            if bot:
+                store.bot_tokens[sub] = token  # regenerating a bot's token revokes the one before
+            else:
+                store.minted_users.add(sub)
+        return json_response({"token": token})
 
     @app.post("/__admin/faults")
     def admin_faults() -> Response:

@@ -148,15 +148,20 @@ def test_lineage_edges_keyed_by_from_to(om: OpenMetadataEmulator) -> None:
     assert [r["status"] for r in log if r["path"] == "/api/v1/lineage"] == [200, 200, 404]
 
 
-def test_auth_bot_tokens_expired_and_foreign(om: OpenMetadataEmulator) -> None:
-    om.set_auth(enabled=True)
-    url = f"{om.api_url}/v1/system/version"
+def test_auth_bot_tokens_expired_foreign_and_revoked(om: OpenMetadataEmulator) -> None:
+    """Auth is on by default; a bot's token works only while it is the bot's current one (JwtFilter)."""
+    url = f"{om.api_url}/v1/tables/name/svc.db.s.nope"  # any authorized call; 404 once authorized
+    assert requests.get(f"{om.api_url}/v1/system/version", timeout=5).status_code == 200  # needs no token
     assert requests.get(url, timeout=5).json() == {
         "code": 401,
         "message": "Not Authorized! Token not present",
     }
     good = om.token("ingestion-bot")
-    assert requests.get(url, headers={"Authorization": f"Bearer {good}"}, timeout=5).status_code == 200
+    assert requests.get(url, headers={"Authorization": f"Bearer {good}"}, timeout=5).status_code == 404
+    regenerated = om.token("ingestion-bot")  # like "revoke and regenerate" in the bot's page
+    resp = requests.get(url, headers={"Authorization": f"Bearer {good}"}, timeout=5)
+    assert resp.json() == {"code": 401, "message": "Not Authorized! Invalid Token"}
+    assert requests.get(url, headers={"Authorization": f"Bearer {regenerated}"}, timeout=5).status_code == 404
     expired = om.token("ingestion-bot", ttl=-60)
     resp = requests.get(url, headers={"Authorization": f"Bearer {expired}"}, timeout=5)
     assert resp.json() == {"code": 401, "message": "Expired token!"}
@@ -169,8 +174,13 @@ def test_auth_bot_tokens_expired_and_foreign(om: OpenMetadataEmulator) -> None:
     )
     assert requests.get(url, headers={"Authorization": f"Bearer {foreign}"}, timeout=5).status_code == 401
     assert requests.get(url, headers={"Authorization": "Bearer garbage"}, timeout=5).status_code == 401
+    user = om.user_token("jane")  # a person, not a bot
+    who = requests.get(
+        f"{om.api_url}/v1/users/loggedInUser", headers={"Authorization": f"Bearer {user}"}, timeout=5
+    )
+    assert (who.json()["name"], who.json()["isBot"]) == ("jane", False)
     subjects = [r["subject"] for r in om.requests()]
-    assert subjects == [None, "ingestion-bot", None, None, None]
+    assert subjects == [None, None, "ingestion-bot", None, "ingestion-bot", None, None, None, "jane"]
 
 
 def test_faults(om: OpenMetadataEmulator) -> None:
@@ -209,6 +219,7 @@ def test_faults(om: OpenMetadataEmulator) -> None:
 def test_200_concurrent_clients(om: OpenMetadataEmulator) -> None:
     make_pipeline(om)
     url = f"{om.api_url}/v1/pipelines/{SVC}.etl/status"
+    auth = {"Authorization": om.http.headers["Authorization"]}
 
     def one(i: int) -> int:
         body = {
@@ -216,7 +227,7 @@ def test_200_concurrent_clients(om: OpenMetadataEmulator) -> None:
             "executionStatus": "Successful",
             "taskStatus": [{"name": "load", "executionStatus": "Successful"}],
         }
-        return requests.put(url, json=body, timeout=30).status_code
+        return requests.put(url, json=body, headers=auth, timeout=30).status_code
 
     with ThreadPoolExecutor(max_workers=200) as pool:
         codes = list(pool.map(one, range(1, 201)))
@@ -251,8 +262,8 @@ def test_auth_trusts_configured_jwks_with_audience(om: OpenMetadataEmulator) -> 
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         jwks_url = f"http://127.0.0.1:{server.server_address[1]}/jwks"
-        om.set_auth(enabled=True, jwks_urls=[jwks_url], audience="openmetadata")
-        url = f"{om.api_url}/v1/system/version"
+        om.set_auth(enabled=True, jwks_urls=[jwks_url], audience="openmetadata", users=["svc"])
+        url = f"{om.api_url}/v1/users/loggedInUser"
 
         def call(claims: dict) -> requests.Response:
             claims = {"sub": "svc@example.com", "exp": int(time.time()) + 60, **claims}
@@ -265,7 +276,11 @@ def test_auth_trusts_configured_jwks_with_audience(om: OpenMetadataEmulator) -> 
             "message": "Invalid token: wrong audience",
         }
         assert call({"aud": "openmetadata", "exp": int(time.time()) - 5}).status_code == 401
-        assert om.requests()[0]["subject"] == "svc@example.com"
+        assert om.requests()[0]["subject"] == "svc"  # the principal: email/sub cut at "@"
+        # an SSO principal that is no user in OpenMetadata: 404 on every authorized call
+        unknown = call({"aud": "openmetadata", "sub": "stranger@example.com"})
+        assert unknown.json() == {"code": 404, "message": "user instance for stranger not found"}
+        assert call({"aud": "openmetadata", "email": "svc@corp.example"}).json()["name"] == "svc"
     finally:
         server.shutdown()
 
@@ -295,6 +310,7 @@ def test_bot_put_keeps_non_empty_descriptions(om: OpenMetadataEmulator) -> None:
 def test_https_listener_shares_state(om: OpenMetadataEmulator) -> None:
     om.seed_tables("mysql.shop.public.orders")
     url = f"{om.https_api_url}/v1/tables/name/mysql.shop.public.orders"
-    assert requests.get(url, verify=str(om.ca_cert), timeout=5).json()["name"] == "orders"
+    auth = {"Authorization": om.http.headers["Authorization"]}
+    assert requests.get(url, verify=str(om.ca_cert), headers=auth, timeout=5).json()["name"] == "orders"
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(url, verify=True, timeout=5)

@@ -36,13 +36,29 @@ class OpenMetadataEmulator:
         return resp.json()
 
     def reset(self) -> None:
-        """Forget every entity, edge, status, logged request, fault rule and auth setting."""
+        """Forget every entity, edge, status, logged request and fault rule; auth back on (the default).
+        Raw API calls through `http` then go as the user `admin` (a non-bot principal)."""
         self._admin("POST", "reset")
+        self.http.headers["Authorization"] = f"Bearer {self.user_token('admin')}"
 
-    def seed_tables(self, *fqns: str) -> dict[str, str]:
-        """Create tables (and their service/database/schema); returns FQN -> id."""
-        created = self._admin("POST", "tables", json={"fqns": list(fqns)})["tables"]
+    def seed_tables(self, *fqns: str, columns: dict[str, list[str]] | None = None) -> dict[str, str]:
+        """Create tables (and their service/database/schema), with `columns` per FQN; returns FQN -> id."""
+        body = {"fqns": list(fqns), "columns": columns or {}}
+        created = self._admin("POST", "tables", json=body)["tables"]
         return {t["fqn"]: t["id"] for t in created}
+
+    def set_server(self, version: str | None = None, edge_api: bool | None = None) -> None:
+        """The version the server reports; `edge_api=False`: no getLineageEdge / lineage PATCH routes."""
+        body: dict[str, Any] = {}
+        if version is not None:
+            body["version"] = version
+        if edge_api is not None:
+            body["edge_api"] = edge_api
+        self._admin("POST", "server", json=body)
+
+    def bot_env(self, sub: str = "ingestion-bot") -> dict[str, str]:
+        """`[lineage]` auth options for a bot of this emulator (its current token)."""
+        return {"auth_provider_type": "openmetadata", "jwt_token": self.token(sub)}
 
     def state(self) -> dict[str, Any]:
         return self._admin("GET", "state")
@@ -59,18 +75,25 @@ class OpenMetadataEmulator:
         jwks_urls: list[str] | None = None,
         ca_bundle: str | None = None,
         audience: str | None = None,
+        users: list[str] | None = None,
     ) -> None:
         body = {
             "enabled": enabled,
             "jwks_urls": jwks_urls or [],
             "ca_bundle": ca_bundle,
             "audience": audience,
+            "users": users or [],
         }
         self._admin("POST", "auth", json=body)
 
     def token(self, sub: str = "ingestion-bot", ttl: int | None = 3600) -> str:
-        """A bot JWT signed by the emulator (negative ttl: already expired; None: never expires)."""
+        """A new JWT for the bot `sub`, which becomes its current token (the one before stops working);
+        negative ttl: already expired; None: never expires."""
         return self._admin("POST", "token", json={"sub": sub, "ttl": ttl})["token"]
+
+    def user_token(self, sub: str, ttl: int | None = 3600) -> str:
+        """A JWT of the (non-bot) user `sub`."""
+        return self._admin("POST", "token", json={"sub": sub, "ttl": ttl, "bot": False})["token"]
 
     def set_faults(self, *rules: dict[str, Any]) -> None:
         """Rules: {"path_regex", "method", "mode": status|delay|reset|malformed|retry_after, "status",
@@ -90,6 +113,41 @@ class OpenMetadataEmulator:
     def edges(self) -> set[tuple[str, str, str | None]]:
         """Lineage edges as (from FQN, to FQN, pipeline FQN)."""
         return {(e["from"], e["to"], e["pipeline"]) for e in self.state()["edges"]}
+
+
+# Lookups of a get-or-create: a 404 there means "not there yet" (the wheel then creates it), not a rejection.
+_LOOKUPS = (
+    "/api/v1/services/pipelineServices/name/",
+    "/api/v1/pipelines/name/",
+    "/api/v1/lineage/getLineageEdge/",
+)
+
+
+def rejected(log: list[dict[str, Any]]) -> list[tuple[str, str, Any]]:
+    """Requests of an emulator log the server refused (or never answered), apart from lookup 404s."""
+    return [
+        (r["method"], r["path"], r["status"])
+        for r in log
+        if r["status"] is None
+        or (
+            r["status"] >= 400
+            and not (r["status"] == 404 and r["method"] == "GET" and r["path"].startswith(_LOOKUPS))
+        )
+    ]
+
+
+def sso_users(idp: Any) -> list[str]:
+    """The OpenMetadata user names of every client of the identity servers: the principal the server
+    derives from their tokens (email, else the subject = client id; cut at '@'), so an administrator has
+    created each of them as a user."""
+    names = set()
+    for realm in idp.realms.values():
+        for client in realm.clients.values():
+            names.add((getattr(client, "email", None) or client.client_id).split("@", 1)[0])
+        email = realm.extra.get("email") if isinstance(realm.extra, dict) else None
+        if email:
+            names.add(str(email).split("@", 1)[0])
+    return sorted(names)
 
 
 class EmulatorProcess:

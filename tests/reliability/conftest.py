@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.emulators.identity import IdentityServers, start_identity_servers
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from tests.helpers.openmetadata import OpenMetadataEmulator, sso_users
 from tests.reliability.summary import SUMMARY
 
 
@@ -32,7 +32,7 @@ def idp(identity_servers: IdentityServers) -> IdentityServers:
 @pytest.fixture
 def om_sso(om: OpenMetadataEmulator, idp: IdentityServers) -> OpenMetadataEmulator:
     """The emulator (reset) trusting every realm's JWKS, audience `openmetadata`: tokens really checked."""
-    om.set_auth(**{k: v for k, v in idp.om_auth().items() if k != "enabled"})
+    om.set_auth(**{k: v for k, v in idp.om_auth().items() if k != "enabled"}, users=sso_users(idp))
     return om
 
 

@@ -26,6 +26,8 @@ class CheckResult:
     service_name: Optional[str] = None
     token_obtained: Optional[bool] = None  # None: the provider needs no token
     server_version: Optional[str] = None
+    principal: Optional[str] = None
+    principal_is_bot: Optional[bool] = None
     service_exists: Optional[bool] = None
     problems: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
@@ -65,8 +67,8 @@ def _expired_at(token: str) -> Optional[str]:
 def _check_server(config: LineageConfig, result: CheckResult) -> None:
     from . import auth
     from .auth.base import AuthError
-    from .client import ClientError, NotFoundError, OpenMetadataClient, quote_fqn
-    from .model import quote_name
+    from .client import ClientError, IdentityError, NotFoundError, OpenMetadataClient, quote_fqn
+    from .model import quote_name, unsupported_server
 
     deadline = time.monotonic() + max(config.time_budget, config.timeout)
     provider = auth.create_provider(config)
@@ -93,17 +95,33 @@ def _check_server(config: LineageConfig, result: CheckResult) -> None:
     try:
         result.server_version = _server_version(client, deadline)
         result.lines.append(f"server: reachable, OpenMetadata version {result.server_version}")
-        if result.server_version.split(".")[0] == "0":
-            # 0.x draws lineage through the pipeline entity and lacks sourceHash: we speak the 1.x API.
-            result.problems.append(f"server: OpenMetadata {result.server_version} is older than 1.0")
-            result.lines.append(
-                "server: FAILED: this wheel speaks the OpenMetadata 1.x/2.x API; upgrade the server"
-            )
+        reason = unsupported_server(result.server_version)
+        if reason:
+            result.problems.append(f"server: {reason}")
+            result.lines.append(f"server: FAILED: {reason}")
     except ClientError as exc:
         result.problems.append(f"server: {exc}")
         hint = " (the token was refused: check the provider settings)" if exc.status in (401, 403) else ""
         result.lines.append(f"server: FAILED: {exc}{hint}")
         return
+    if token is not None:
+        try:
+            me = client.get("/v1/users/loggedInUser", deadline) or {}
+            result.principal = str(me.get("name") or "?")
+            result.principal_is_bot = me.get("isBot") is True
+            if result.principal_is_bot:
+                result.lines.append(f"principal: {result.principal} (a bot)")
+            else:
+                result.lines.append(
+                    f"principal: {result.principal} WARNING: not a bot: use a bot's token (a user's writes"
+                    " count as that person's edits, and the server treats them differently)"
+                )
+        except IdentityError as exc:
+            result.problems.append(f"principal: {exc}")
+            result.lines.append(f"principal: FAILED: {exc}: create that user (or a bot) in OpenMetadata")
+            return
+        except ClientError as exc:
+            result.lines.append(f"principal: unknown ({exc})")
     try:
         client.get(
             f"/v1/services/pipelineServices/name/{quote_fqn(quote_name(config.service_name))}", deadline

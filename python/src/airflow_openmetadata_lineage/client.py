@@ -11,7 +11,9 @@ Messages carry the method, path and status, never a token or a secret.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import re
 import threading
 import time
 import warnings
@@ -60,6 +62,20 @@ class NotFoundError(ClientError):
 
 class RejectedError(ClientError):
     """Any other 4xx (bad body, forbidden, 401 after a refresh): resending the same request will not help."""
+
+
+class ConflictError(RejectedError):
+    """409 on a create: the entity exists already (another worker created it first)."""
+
+
+class IdentityError(RejectedError):
+    """The server does not know who we are: an SSO principal that is no user (or bot) in OpenMetadata. The
+    server answers 404 "user instance for <name> not found" on any call; that is a setup error, not a
+    missing entity."""
+
+
+# OpenMetadata's EntityNotFoundException text for the calling principal, on whatever path was called.
+_IDENTITY_NOT_FOUND = re.compile(r"^(user|bot) instance for (?P<name>.+) not found", re.IGNORECASE)
 
 
 def session() -> requests.Session:
@@ -125,10 +141,22 @@ class OpenMetadataClient:
                 f"no token from {self.auth.name or 'auth provider'}: {type(exc).__name__}"
             ) from None
 
-    def _send(self, method: str, path: str, body: Any, deadline: Optional[float], token: Optional[str]):
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        deadline: Optional[float],
+        token: Optional[str],
+        content_type: str = "application/json",
+    ):
         import requests
 
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = content_type
+            data = json.dumps(body, separators=(",", ":")).encode("utf-8")
         timeout = self._timeout(deadline)
         self.requests_sent += 1
         try:
@@ -139,7 +167,7 @@ class OpenMetadataClient:
                 response = session().request(
                     method,
                     self.config.endpoint + path,
-                    json=body,
+                    data=data,
                     headers=headers,
                     timeout=timeout,
                     verify=self.config.verify,
@@ -165,15 +193,22 @@ class OpenMetadataClient:
             # requests' messages can be long and nested: the class name says enough.
             raise TransientError(f"{method} {path}: {type(exc).__name__}") from None
 
-    def request(self, method: str, path: str, body: Any = None, deadline: Optional[float] = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        deadline: Optional[float] = None,
+        content_type: str = "application/json",
+    ) -> Any:
         """Send one request; return the parsed JSON (or None when empty). `path` starts with /v1/."""
         token = self._token(deadline)
-        response = self._send(method, path, body, deadline, token)
+        response = self._send(method, path, body, deadline, token, content_type)
         if response.status_code == 401:
             self.auth.invalidate()
             fresh = self._token(deadline)
             if fresh is not None and fresh != token:  # a static token would just fail again
-                response = self._send(method, path, body, deadline, fresh)
+                response = self._send(method, path, body, deadline, fresh, content_type)
         return self._result(method, path, response)
 
     @staticmethod
@@ -191,7 +226,16 @@ class OpenMetadataClient:
         detail = _server_message(response)
         message = f"{method} {path}: HTTP {status}{': ' + detail if detail else ''}"
         if status == 404:
+            who = _IDENTITY_NOT_FOUND.match(detail)
+            if who:
+                raise IdentityError(
+                    f"{method} {path}: HTTP 404: OpenMetadata has no user or bot named"
+                    f" {who.group('name')!r} for the token's principal",
+                    status,
+                )
             raise NotFoundError(message, status)
+        if status == 409:
+            raise ConflictError(message, status)
         if status == 429 or status >= 500 or status in (408,):
             raise TransientError(message, status, retry_after_seconds(response.headers.get("Retry-After")))
         raise RejectedError(message, status)
@@ -201,6 +245,13 @@ class OpenMetadataClient:
 
     def put(self, path: str, body: Any, deadline: Optional[float] = None) -> Any:
         return self.request("PUT", path, body, deadline)
+
+    def post(self, path: str, body: Any, deadline: Optional[float] = None) -> Any:
+        return self.request("POST", path, body, deadline)
+
+    def patch(self, path: str, operations: list[dict[str, Any]], deadline: Optional[float] = None) -> Any:
+        """A JSON Patch (RFC 6902), as OpenMetadata's PATCH endpoints take it."""
+        return self.request("PATCH", path, operations, deadline, "application/json-patch+json")
 
 
 def _read_body(response: requests.Response, deadline: Optional[float], what: str) -> None:

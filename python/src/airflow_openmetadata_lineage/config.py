@@ -42,8 +42,11 @@ PROVIDER_KEYS = (
     "scopes",
     "authority",
     "token_endpoint",
+    "token_endpoint_auth_method",
     "audience",
 )
+# custom-oidc: how the client authenticates at the token endpoint (OIDC `token_endpoint_auth_method`).
+TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 GENERAL_KEYS = (
     "airflow_service_name",
     "openmetadata_api_endpoint",
@@ -318,6 +321,14 @@ def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
                 f"[{SECTION}] {key} is missing: auth_provider_type={provider} requires it; set it to "
                 + KEY_HINTS.get(f"{provider}:{key}", KEY_HINTS.get(key, "its value")),
             )
+    method = options.get("token_endpoint_auth_method")
+    if method is not None and method.strip() not in TOKEN_ENDPOINT_AUTH_METHODS:
+        raise ConfigError(
+            "token_endpoint_auth_method",
+            f"[{SECTION}] token_endpoint_auth_method '{method[:40]}' is not supported: use "
+            + " or ".join(TOKEN_ENDPOINT_AUTH_METHODS)
+            + " (what the identity provider's application is configured with)",
+        )
     if provider in ("azure", "okta") and "scopes" in options and not parse_scopes(options["scopes"]):
         raise ConfigError("scopes", f"[{SECTION}] scopes is empty: write it as [scope1, scope2]")
 

@@ -143,7 +143,6 @@ def _session_of(obj: Any) -> Any:
 
 
 def _report_run(dag_run: Any) -> None:
-    started = time.monotonic()
     session = _session_of(dag_run)
     kwargs = {"session": session} if session is not None else {}
     # Always write the final record (one request per run, from the scheduler): task reports can't settle the
@@ -154,12 +153,32 @@ def _report_run(dag_run: Any) -> None:
     reporter = runtime.get_reporter()
     if reporter is None:
         return
+    from .adapter import airflow_major, dag_info, final_run_info
+    from .model import TaskReport
+
+    dag = getattr(dag_run, "dag", None)
+    if dag is None:  # without the DAG the pipeline can't be (re)sent: the record only, as is
+        _send_run_status_only(reporter, dag_run, tis)
+        return
+    # The run's record is a report with no task: same path as task reports (pipeline check, status, the
+    # spool on a transient failure, the pipeline re-sent once on "Invalid task name").
+    report = TaskReport(
+        dag_info(dag), final_run_info(dag_run, tis), task_id="", airflow_major=airflow_major()
+    )
+    result = reporter.report(report, claim=False)
+    if result.status_sent:
+        log.info("OpenMetadata lineage: %s final run status sent", dag_run.dag_id)
+    else:
+        log.warning("OpenMetadata lineage: final run status of %s not sent: %s", dag_run.dag_id, result.error)
+
+
+def _send_run_status_only(reporter: Any, dag_run: Any, tis: list[Any]) -> None:
+    started = time.monotonic()
     from .adapter import airflow_major, final_run_info
     from .client import ClientError, quote_fqn
     from .model import pipeline_fqn, status_body
 
-    dag = getattr(dag_run, "dag", None)
-    names = {t.task_id for t in getattr(dag, "tasks", None) or []} or {ti.task_id for ti in tis}
+    names = {ti.task_id for ti in tis}
     body = status_body(final_run_info(dag_run, tis), names, reporter.config.airflow_base_url, airflow_major())
     fqn = pipeline_fqn(reporter.config.service_name, dag_run.dag_id)
     try:

@@ -56,8 +56,8 @@ class RunInfo:
 class ColumnLineage:
     """One output column and the input columns it comes from, on the edge from_table -> to_table.
 
-    Column names are plain names as the SQL or OpenLineage facet gives them; the reporter turns them into column
-    FQNs of the tables and drops those OpenMetadata does not know."""
+    Column names are plain names as the SQL or OpenLineage facet gives them; the reporter turns them into
+    column FQNs of the tables and drops those OpenMetadata does not know."""
 
     from_table: str  # table FQN
     to_table: str  # table FQN
@@ -105,6 +105,39 @@ class TaskReport:
                 ),
             }
         )
+
+
+# -- server versions the request shapes fit ----------------------------------------------------------------
+
+# OpenMetadata 1.0/1.1 have no sourceUrl/sourceHash on pipelines (their request models forbid unknown fields);
+# 0.x drew lineage through the pipeline entity. From 1.12 a PipelineStatus also takes executionId and endTime.
+MIN_SERVER = (1, 2)
+RUN_DETAILS_SINCE = (1, 12)
+
+
+def parse_version(text: str) -> Optional[tuple[int, int]]:
+    """ "1.12.14" -> (1, 12); None when it is not a version."""
+    parts = str(text).strip().lstrip("v").split(".")
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        return None
+
+
+def unsupported_server(version: str) -> Optional[str]:
+    """Why a server of this version can't take our requests, or None when it can (or is unknown)."""
+    parsed = parse_version(version)
+    if parsed is not None and parsed < MIN_SERVER:
+        return (
+            f"OpenMetadata {version} is not supported (its pipelines lack sourceUrl/sourceHash):"
+            f" use a server >= {MIN_SERVER[0]}.{MIN_SERVER[1]}"
+        )
+    return None
+
+
+def has_run_details(version: str) -> bool:
+    parsed = parse_version(version)
+    return parsed is not None and parsed >= RUN_DETAILS_SINCE
 
 
 # -- URLs into the Airflow UI --------------------------------------------------------------------------------
@@ -312,10 +345,11 @@ def status_body(
     airflow_major: int = 2,
     stored: Optional[list[dict[str, Any]]] = None,
     authoritative: Optional[set[str]] = None,
+    run_details: bool = False,
 ) -> dict[str, Any]:
     """PipelineStatus for the run at its logical date. The server replaces the whole record at that
     timestamp and rejects task names the pipeline lacks: every known task state is sent, unknown names
-    are dropped."""
+    are dropped. `run_details`: also `executionId` and `endTime` (fields of servers >= 1.12)."""
     fresh = [
         task_status(tr, base_url, run.dag_id, run.run_id, airflow_major)
         for tr in combine_mapped(run.task_runs)
@@ -325,22 +359,178 @@ def status_body(
         merge_task_statuses(stored or [], fresh, authoritative or set()) if stored is not None else fresh
     )
     statuses = [s for s in statuses if s["name"] in task_names]
-    return {
+    body: dict[str, Any] = {
         "timestamp": run.logical_date_ms,
         "executionStatus": run_execution_status(run.state, statuses, task_names),
         "taskStatus": statuses,
     }
+    if run_details:  # servers >= 1.12: the orchestrator's run id, and when a finished run ended
+        body["executionId"] = run.run_id
+        ends = [s["endTime"] for s in statuses if isinstance(s.get("endTime"), int)]
+        if body["executionStatus"] in ("Successful", "Failed") and ends:
+            body["endTime"] = max(ends)
+    return body
 
 
-def lineage_body(from_table_id: str, to_table_id: str, pipeline_id: str) -> dict[str, Any]:
-    """AddLineageRequest: table -> table, drawn by the pipeline."""
+def column_fqn(table_fqn: str, column: str) -> str:
+    return f"{table_fqn}.{quote_name(column)}"
+
+
+def columns_lineage(
+    records: tuple[ColumnLineage, ...],
+    from_table: str,
+    to_table: str,
+    from_columns: Optional[set[str]],
+    to_columns: Optional[set[str]],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """`columnsLineage` entries of the edge from_table -> to_table, as column FQNs, keeping only columns the
+    tables have (None: the table's columns are unknown, keep all); and the dropped column names."""
+    entries: list[dict[str, Any]] = []
+    dropped: list[str] = []
+    for rec in records:
+        if rec.from_table != from_table or rec.to_table != to_table:
+            continue
+        if to_columns is not None and rec.to_column not in to_columns:
+            dropped.append(f"{to_table}.{rec.to_column}")
+            continue
+        sources = []
+        for col in rec.from_columns:
+            if from_columns is not None and col not in from_columns:
+                dropped.append(f"{from_table}.{col}")
+            else:
+                sources.append(column_fqn(from_table, col))
+        if sources:
+            entry: dict[str, Any] = {
+                "fromColumns": sorted(set(sources)),
+                "toColumn": column_fqn(to_table, rec.to_column),
+            }
+            if rec.function:
+                entry["function"] = rec.function
+            entries.append(entry)
+    return entries, dropped
+
+
+def lineage_body(
+    from_table_id: str,
+    to_table_id: str,
+    pipeline_id: str,
+    columns: Optional[list[dict[str, Any]]] = None,
+    details: Optional[dict[str, Any]] = None,
+) -> dict[str, Any]:
+    """AddLineageRequest: table -> table, drawn by the pipeline. `details`: lineage details to keep (the
+    merged details of an existing edge on servers without the edge PATCH)."""
+    lineage_details: dict[str, Any] = dict(details) if details else {"source": "PipelineLineage"}
+    lineage_details.setdefault("pipeline", {"id": pipeline_id, "type": "pipeline"})
+    if columns:
+        lineage_details["columnsLineage"] = merge_columns(lineage_details.get("columnsLineage"), columns)
     return {
         "edge": {
             "fromEntity": {"id": from_table_id, "type": "table"},
             "toEntity": {"id": to_table_id, "type": "table"},
-            "lineageDetails": {
-                "pipeline": {"id": pipeline_id, "type": "pipeline"},
-                "source": "PipelineLineage",
-            },
+            "lineageDetails": lineage_details,
         }
     }
+
+
+def _column_key(entry: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    return str(entry.get("toColumn")), tuple(sorted(str(c) for c in entry.get("fromColumns") or []))
+
+
+def merge_columns(stored: Optional[list[dict[str, Any]]], ours: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored column lineage first and untouched; ours added where no stored entry maps the same
+    (toColumn, fromColumns)."""
+    merged = [dict(e) for e in stored or [] if isinstance(e, dict)]
+    seen = {_column_key(e) for e in merged}
+    for entry in ours:
+        if _column_key(entry) not in seen:
+            merged.append(entry)
+            seen.add(_column_key(entry))
+    return merged
+
+
+# Set by the server on every write, never sent back.
+_SERVER_DETAIL_FIELDS = ("createdAt", "createdBy", "updatedAt", "updatedBy", "assetEdges")
+
+
+def kept_edge_details(stored: dict[str, Any]) -> dict[str, Any]:
+    """What a merged PUT must carry so an existing edge keeps everything others stored on it."""
+    keep = {k: v for k, v in stored.items() if k not in _SERVER_DETAIL_FIELDS and v is not None}
+    pipeline = keep.get("pipeline")
+    if isinstance(pipeline, dict):
+        keep["pipeline"] = {"id": pipeline.get("id"), "type": pipeline.get("type") or "pipeline"}
+    return keep
+
+
+def edge_patch(
+    stored: dict[str, Any], pipeline_id: str, columns: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """JSON Patch on an existing edge's lineageDetails: add our pipeline where the edge names none, add our
+    column lineage next to what is stored. Nothing stored is replaced or removed (an edge already drawn by
+    another pipeline keeps it)."""
+    ops: list[dict[str, Any]] = []
+    if not stored.get("pipeline"):
+        ops.append({"op": "add", "path": "/pipeline", "value": {"id": pipeline_id, "type": "pipeline"}})
+    current = stored.get("columnsLineage")
+    if columns:
+        if not isinstance(current, list):
+            ops.append({"op": "add", "path": "/columnsLineage", "value": merge_columns(None, columns)})
+        else:
+            seen = {_column_key(e) for e in current if isinstance(e, dict)}
+            for entry in merge_columns(None, columns):
+                if _column_key(entry) not in seen:
+                    ops.append({"op": "add", "path": "/columnsLineage/-", "value": entry})
+    return ops
+
+
+# -- pipeline updates: only the fields the wheel owns ------------------------------------------------------
+
+# What the DAG decides: the pipeline's structure and where it lives. Everything else on a stored pipeline
+# (description, display name, owners, tags, domains, data products, followers, ...) belongs to its editors.
+OWNED_PIPELINE_FIELDS = ("sourceUrl", "scheduleInterval", "sourceHash")
+OWNED_TASK_FIELDS = ("taskType", "downstreamTasks", "sourceUrl")
+# Written from the DAG only where the server holds none.
+FILL_ONLY_FIELDS = ("description", "displayName")
+
+
+def merged_tasks(stored: list[dict[str, Any]], desired: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The DAG's tasks, each keeping whatever the stored task of that name holds beyond the structure."""
+    by_name = {t.get("name"): t for t in stored if isinstance(t, dict)}
+    tasks = []
+    for want in desired:
+        old = by_name.get(want["name"])
+        if old is None:
+            tasks.append(dict(want))
+            continue
+        task = dict(old)
+        for key in OWNED_TASK_FIELDS:
+            if key in want:
+                task[key] = want[key]
+            else:
+                task.pop(key, None)
+        for key in FILL_ONLY_FIELDS:
+            if not task.get(key) and want.get(key):
+                task[key] = want[key]
+        tasks.append(task)
+    return tasks
+
+
+def _set(stored: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    return {"op": "replace" if key in stored else "add", "path": f"/{key}", "value": value}
+
+
+def pipeline_patch(stored: dict[str, Any], desired: dict[str, Any]) -> list[dict[str, Any]]:
+    """JSON Patch from a stored pipeline to the DAG's structure (a CreatePipelineRequest body)."""
+    ops: list[dict[str, Any]] = []
+    for key in OWNED_PIPELINE_FIELDS:
+        if key in desired and stored.get(key) != desired[key]:
+            ops.append(_set(stored, key, desired[key]))
+        elif key not in desired and stored.get(key) is not None:
+            ops.append({"op": "remove", "path": f"/{key}"})
+    for key in FILL_ONLY_FIELDS:
+        if not stored.get(key) and desired.get(key):
+            ops.append(_set(stored, key, desired[key]))
+    current = [t for t in stored.get("tasks") or [] if isinstance(t, dict)]
+    tasks = merged_tasks(current, desired.get("tasks") or [])
+    if tasks != current:
+        ops.append({"op": "replace" if "tasks" in stored else "add", "path": "/tasks", "value": tasks})
+    return ops

@@ -68,6 +68,11 @@ LINEAGE_OPTIONS: dict[str, dict[str, Any]] = {
     "scopes": _option("okta, azure: scopes as [a, b], a JSON list or a,b.", example="[scope1, scope2]"),
     "authority": _option("azure: the authority URL.", example="https://login.microsoftonline.com/<tenant>"),
     "token_endpoint": _option("custom-oidc: the token endpoint URL."),
+    "token_endpoint_auth_method": _option(
+        "custom-oidc: client_secret_basic or client_secret_post. Unset: basic, and on invalid_client one "
+        "retry with post (remembered per process).",
+        example="client_secret_post",
+    ),
     "audience": _option("google / auth0 / custom-oidc: the token audience, when it differs."),
     "timeout": _option("Seconds per HTTP request.", example="5", default="5", type_="float"),
     "time_budget": _option(

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 class AuthError(Exception):
     """A token could not be obtained. The message must name the provider and never contain a secret."""
 
+    def __init__(self, message: str, oauth_error: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.oauth_error = oauth_error  # the RFC 6749 error code of the answer, when there was one
+
 
 @dataclass(frozen=True)
 class Token:

@@ -90,8 +90,10 @@ def post_form(
         raise AuthError(f"{provider}: token request to {url} failed: {type(exc).__name__}") from None
     payload = _json(resp)
     if resp.status_code != 200:
+        code = payload.get("error") if isinstance(payload, dict) else None
         raise AuthError(
-            f"{provider}: token endpoint {url} answered {resp.status_code}{_oauth_error(payload)}"
+            f"{provider}: token endpoint {url} answered {resp.status_code}{_oauth_error(payload)}",
+            code if isinstance(code, str) else None,
         )
     return token_from_answer(provider, payload)
 
