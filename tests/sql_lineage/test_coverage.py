@@ -60,7 +60,7 @@ def test_lists_every_task_and_checks_the_tables_on_the_server(
     folder = tmp_path / "dags"
     folder.mkdir()
     shutil.copy(DAG_FILE, folder)
-    env = lineage_env(om.api_url, service_map=json.dumps(SERVICE_MAP))
+    env = lineage_env(om.api_url, service_map=json.dumps(SERVICE_MAP), **om.bot_env())
     rc, output = coverage(venv, folder, tmp_path, env, "--json")
     assert rc == 1, output  # select_only has no lineage
     report = as_json(output)

@@ -1,8 +1,8 @@
 """Issue 14: a DAG of SQLExecuteQueryOperator tasks with no inlets/outlets runs real SQL on a real PostgreSQL
 and SQLite, on Airflow 2.10.5 and 3.0.6, with and without the OpenLineage provider (venvs airflow2[-ol],
 airflow3[-ol]); the table edges that reach the OpenMetadata emulator match what the SQL does, each naming the
-pipeline. Column lineage is checked on the report the wheel builds (its `automatic lineage` log line): the
-reporter that turns it into columnsLineage is issue 11's part."""
+pipeline, and their columnsLineage (column FQNs of the seeded tables) match the columns the SQL moves. The
+report the wheel builds (its `automatic lineage` log line) is checked too: it says where lineage came from."""
 
 from __future__ import annotations
 
@@ -74,6 +74,17 @@ EXPECTED_COLUMNS = {
 }
 FOUND = re.compile(r"OpenMetadata lineage: om_sql_auto\.(\w+): automatic lineage (\{.*\})")
 VENVS = ("airflow2", "airflow3", "airflow2-ol", "airflow3-ol")
+# The tables' columns as OpenMetadata holds them (the reporter keeps only column FQNs that exist).
+COLUMNS = {
+    f"{PG}.raw.orders": ["id", "customer_id", "amount"],
+    f"{PG}.raw.customers": ["id", "name", "email"],
+    f"{PG}.mart.order_facts": ["order_id", "customer", "amount"],
+    f"{PG}.mart.customer_totals": ["customer", "total"],
+    f"{PG}.mart.big_orders": ["order_id", "amount"],
+    f"{PG}.mart.positive": ["id", "amount"],
+    "lake.main.main.orders": ["id", "customer_id", "amount"],
+    "lake.main.main.order_totals": ["customer_id", "total"],
+}
 
 
 @dataclass
@@ -95,10 +106,10 @@ def outcome(
 ) -> Outcome:
     venv = request.param
     om_server.reset()
-    om_server.seed_tables(*TABLES)
+    om_server.seed_tables(*TABLES, columns=COLUMNS)
     uri = fresh_warehouse(postgres, "warehouse")
     lake = fresh_sqlite(tmp_path_factory.mktemp("lake") / "lake.db")
-    env = lineage_env(om_server.api_url, service_map=json.dumps(SERVICE_MAP))
+    env = lineage_env(om_server.api_url, service_map=json.dumps(SERVICE_MAP), **om_server.bot_env())
     if venv.startswith("airflow3"):
         env.pop("AIRFLOW__LINEAGE__BACKEND")  # 3.x: the listener plugin
     env["AIRFLOW_CONN_WAREHOUSE_PG"] = uri
@@ -130,6 +141,23 @@ def test_the_sql_really_ran(outcome: Outcome) -> None:
 def test_edges_in_openmetadata_match_the_sql(outcome: Outcome) -> None:
     edges = {(e["from"], e["to"], e["pipeline"]) for e in outcome.state["edges"]}
     assert edges == EXPECTED_EDGES, outcome.run.output[-5000:]
+
+
+def test_column_lineage_in_openmetadata_matches_the_sql(outcome: Outcome) -> None:
+    expected: dict[tuple[str, str], set[tuple[str, tuple[str, ...]]]] = {}
+    for records in EXPECTED_COLUMNS.values():
+        for from_table, to_table, to_column, from_columns in records:
+            expected.setdefault((from_table, to_table), set()).add(
+                (f"{to_table}.{to_column}", tuple(f"{from_table}.{c}" for c in from_columns))
+            )
+    got = {
+        (e["from"], e["to"]): {
+            (c["toColumn"], tuple(c["fromColumns"])) for c in e["lineageDetails"].get("columnsLineage") or []
+        }
+        for e in outcome.state["edges"]
+        if e["from"] != "hand.db.s.source"
+    }
+    assert got == expected
 
 
 def test_column_lineage_in_the_report_matches_the_sql(outcome: Outcome) -> None:
