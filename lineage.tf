@@ -73,7 +73,12 @@ locals {
     },
     # Airflow 3 has no lineage backend setting: the wheel's listener plugin is loaded by entry point.
     startswith(var.airflow_version, "2.") ? { "lineage.backend" = local.lineage_backend_class } : {},
+    # Automatic lineage: the map as one JSON line (the wheel's fqn_map.py reads it), % doubled like every value.
+    local.lineage_service_map == null ? {} : { "lineage.service_map" = replace(local.lineage_service_map, "%", "%%") },
   )
+  # Not a secret (service and connection names), though it arrives inside the sensitive var.openmetadata.
+  lineage_service_map_input = nonsensitive(var.openmetadata.service_map == null ? tomap({}) : var.openmetadata.service_map)
+  lineage_service_map       = length(local.lineage_service_map_input) == 0 ? null : jsonencode(local.lineage_service_map_input)
 
   lineage_secret_refs = {
     for k in local.lineage_set_secret_keys : "lineage.${k}" => "aws-secretsmanager:${local.lineage_secret_name}#${k}"
@@ -106,6 +111,7 @@ locals {
   lineage_owned_keys = concat(
     ["lineage.airflow_service_name", "lineage.openmetadata_api_endpoint", "lineage.auth_provider_type", "lineage.backend"],
     [for k in local.lineage_keys : "lineage.${k}"],
+    local.lineage_service_map == null ? [] : ["lineage.service_map"],
   )
 
   # Wheel extras: the provider's, plus aws (boto3) when secrets are resolved from Secrets Manager.

@@ -530,6 +530,8 @@ variable "openmetadata" {
     optional; azure: client_id, [client_secret], authority, scopes; custom-oidc: client_id, [secret_key],
     token_endpoint, token_endpoint_auth_method optional (client_secret_basic or client_secret_post; unset: basic,
     then post once on invalid_client).
+    service_map (tasks without inlets/outlets): Airflow connection id or OpenLineage namespace => OpenMetadata
+    service[.database[.schema]], e.g. { warehouse_pg = "pg_prod", local_sqlite = "lake.main.main" }.
   EOT
   type = object({
     api_endpoint         = string
@@ -549,6 +551,7 @@ variable "openmetadata" {
     audience             = optional(string)
 
     token_endpoint_auth_method = optional(string)
+    service_map                = optional(map(string), {})
   })
   sensitive = true
 
@@ -612,6 +615,12 @@ variable "openmetadata" {
       join(", ", formatlist("openmetadata.%s", nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] != null]))),
       length(nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] != null])) == 1 ? "it" : "them",
     )
+  }
+  validation {
+    condition = nonsensitive(alltrue([
+      for k, v in(var.openmetadata.service_map == null ? tomap({}) : var.openmetadata.service_map) : can(regex("^[!-~]{1,250}$", k)) && can(regex("^(\"[ !#-~]+\"|[!#-\\-/-~]+)(\\.(\"[ !#-~]+\"|[!#-\\-/-~]+)){0,2}$", v))
+    ]))
+    error_message = "openmetadata.service_map: each key must be a connection id or namespace (printable ASCII, no spaces) and each value \"service\", \"service.database\" or \"service.database.schema\" (quote a part holding a dot), e.g. { warehouse_pg = \"pg_prod.analytics.public\" }."
   }
   validation {
     condition = length(nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] == ""])) == 0

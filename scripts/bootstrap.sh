@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates every virtualenv the tests, the demo and the benchmarks use. Idempotent: a venv is rebuilt only when
 # its requirements file changed (stamp = sha256 of the file).
-# Usage: scripts/bootstrap.sh [driver|airflow2|airflow3|oracle|official|checkov|om-schemas ...]
+# Usage: scripts/bootstrap.sh [driver|airflow2|airflow3|airflow2-ol|airflow3-ol|oracle|official|checkov|om-schemas ...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -78,6 +78,8 @@ for t in $targets; do
     driver)   build_venv driver   "$(pick_python python3.11 python3)" requirements/driver.txt ;;
     airflow2) build_venv airflow2 "$(pick_python python3.11 python3)" requirements/airflow2.txt ;;
     airflow3) build_venv airflow3 "$(pick_python python3.12 python3.11 python3)" requirements/airflow3.txt ;;
+    airflow2-ol) build_venv airflow2-ol "$(pick_python python3.11 python3)" requirements/airflow2-openlineage.txt ;;
+    airflow3-ol) build_venv airflow3-ol "$(pick_python python3.12 python3.11 python3)" requirements/airflow3-openlineage.txt ;;
     oracle)   build_venv oracle   "$(pick_python python3.11 python3)" requirements/oracle.txt ;;
     official) build_venv official "$(pick_python python3.11 python3)" requirements/official.txt ;;
     checkov)  build_venv checkov  "$(pick_python python3.11 python3)" requirements/checkov.txt ;;

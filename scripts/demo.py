@@ -7,13 +7,16 @@
 4. creates the VPC a real account would already have, seeds the tables, mints the ingestion bot's JWT;
 5. applies examples/basic (plus the demo DAG) with Terraform;
 6. rebuilds the environment locally from what MWAA and its bucket hold, runs the DAG with real Airflow;
-7. prints the lineage OpenMetadata received as a graph;
+7. prints the lineage OpenMetadata received (automatic lineage of SQL tasks without inlets/outlets, and a
+   hand-declared edge), and draws it with Graphviz into build/demo-lineage.svg;
 8. destroys it all (also on failure or Ctrl-C). Exit code 0 only when lineage arrived.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -27,15 +30,20 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 EXAMPLE = REPO / "examples" / "basic"
-DEMO_DAGS = REPO / "tests" / "e2e" / "dags"
-DAG_ID = "mwaa_etl"
+DEMO_DAGS = REPO / "scripts" / "demo_dags"
+DAG_ID = "orders_sql"
 ENV_NAME = "openmetadata-demo"
+# The SQLite warehouse's tables as OpenMetadata knows them (service_map: demo_sqlite -> sample.shop.main).
 TABLES = (
-    "sample.shop.raw.orders",
-    "sample.shop.raw.customers",
-    "sample.shop.staging.orders",
-    "sample.shop.mart.orders",
+    "sample.shop.main.orders",
+    "sample.shop.main.customers",
+    "sample.shop.main.order_facts",
+    "sample.shop.main.customer_totals",
+    "sample.shop.main.big_orders",
+    "sample.shop.mart.customer_report",
 )
+SERVICE_MAP = '{ demo_sqlite = "sample.shop.main" }'
+GRAPH = REPO / "build" / "demo-lineage.svg"
 STEPS = 8
 
 
@@ -156,6 +164,13 @@ def run_demo(work: Path, progress: Progress, cleanups: list[Callable[[], None]])
         f'  artifacts = {{ plugins_zip_path = "{plugins_zip}" }}\n'
         '  timeouts  = { create = "5m", update = "5m", delete = "5m" }\n'
         "  bucket_force_destroy           = true\n"
+        # examples/basic plus automatic lineage: the SQLite connection's tables live in sample.shop.main
+        "  openmetadata = {\n"
+        "    api_endpoint       = var.openmetadata_api_endpoint\n"
+        '    auth_provider_type = "openmetadata"\n'
+        "    jwt_token          = var.openmetadata_jwt_token\n"
+        f"    service_map        = {SERVICE_MAP}\n"
+        "  }\n"
         "  secret_recovery_window_in_days = 0\n"
         "}\n"
     )
@@ -185,6 +200,10 @@ def run_demo(work: Path, progress: Progress, cleanups: list[Callable[[], None]])
             aws.client("s3"),
             ENV_NAME,
             aws_env=aws_env_for(aws.endpoint, aws.region),
+            # The DAG's SQLite warehouse (on MWAA: a connection in Secrets Manager or the metadata DB).
+            extra_env={
+                "AIRFLOW_CONN_DEMO_SQLITE": json.dumps({"conn_type": "sqlite", "host": str(work / "shop.db")})
+            },
             log=lambda message: progress.info(message[:200]),
         )
         venv = "built" if local.timings["venv_s"] else "reused"
@@ -195,16 +214,47 @@ def run_demo(work: Path, progress: Progress, cleanups: list[Callable[[], None]])
         progress.info(f"task states: {result.states}")
         return result
 
-    progress.step("Running the DAG on Airflow 2.10.5 built from the environment's S3 artifacts", run)
+    result = progress.step("Running the DAG on Airflow 2.10.5 built from the environment's S3 artifacts", run)
 
     state = progress.step("Reading what OpenMetadata received", om.state)
     print()
     for line in render_lineage(state):
         print(line)
+    found = automatic_lineage(result.output)
+    print("Found without inlets/outlets (task: source, column lineage):")
+    for task_id, item in sorted(found.items()):
+        columns = "; ".join(f"{c[2]} <- {', '.join(c[3])}" for c in item["columns"])
+        print(f"  {task_id}: {item['source']}, {columns or 'no columns'}")
+    draw(state, found, progress)
     print()
     if not state["edges"]:
         raise DemoError("no lineage reached OpenMetadata")
     return 0
+
+
+def automatic_lineage(output: str) -> dict[str, dict[str, Any]]:
+    """task id -> the automatic lineage the wheel logged for it (its `automatic lineage {json}` line)."""
+    found: dict[str, dict[str, Any]] = {}
+    for task_id, text in re.findall(
+        rf"OpenMetadata lineage: {DAG_ID}\.(\w+): automatic lineage (\{{.*\}})", output
+    ):
+        found.setdefault(task_id, json.loads(text))
+    return found
+
+
+def draw(state: dict[str, Any], found: dict[str, dict[str, Any]], progress: Progress) -> None:
+    from scripts.lineage_graph import render, to_dot
+
+    automatic = {(i, o) for item in found.values() for i in item["inlets"] for o in item["outlets"]}
+    columns: dict[tuple[str, str], list[str]] = {}
+    for item in found.values():
+        for from_table, to_table, to_column, from_columns in item["columns"]:
+            columns.setdefault((from_table, to_table), []).append(f"{to_column} <- {', '.join(from_columns)}")
+    GRAPH.parent.mkdir(exist_ok=True)
+    if render(to_dot(state, automatic, columns), GRAPH):
+        progress.info(f"lineage graph: {GRAPH} (solid: automatic, dashed: declared)")
+    else:
+        progress.info(f"lineage graph: {GRAPH.with_suffix('.dot')} (install graphviz for the SVG)")
 
 
 def destroy(tf: Any, variables: dict[str, Any], progress: Progress) -> None:

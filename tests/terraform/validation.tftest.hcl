@@ -379,3 +379,45 @@ run "bucket_name_not_an_s3_name" {
   }
   expect_failures = [var.bucket_name]
 }
+
+run "service_map_one_json_line" {
+  command = plan
+  variables {
+    openmetadata = {
+      api_endpoint = "https://om.example.com/api"
+      service_map  = { warehouse_pg = "pg_prod", "postgres://db.internal:5432" = "pg_prod.analytics.public", local_sqlite = "lake.main.main" }
+    }
+  }
+  assert {
+    condition     = jsondecode(aws_mwaa_environment.this.airflow_configuration_options["lineage.service_map"]) == { warehouse_pg = "pg_prod", "postgres://db.internal:5432" = "pg_prod.analytics.public", local_sqlite = "lake.main.main" }
+    error_message = "lineage.service_map must carry the map as JSON"
+  }
+  assert {
+    condition     = !strcontains(aws_mwaa_environment.this.airflow_configuration_options["lineage.service_map"], "\n")
+    error_message = "lineage.service_map must be one line"
+  }
+}
+
+run "service_map_unset_writes_no_option" {
+  command = plan
+  assert {
+    condition     = !contains(keys(aws_mwaa_environment.this.airflow_configuration_options), "lineage.service_map")
+    error_message = "no service_map, no lineage.service_map option"
+  }
+}
+
+run "service_map_value_with_four_parts" {
+  command = plan
+  variables {
+    openmetadata = { api_endpoint = "https://om.example.com/api", service_map = { pg = "svc.db.schema.table" } }
+  }
+  expect_failures = [var.openmetadata]
+}
+
+run "service_map_empty_part" {
+  command = plan
+  variables {
+    openmetadata = { api_endpoint = "https://om.example.com/api", service_map = { pg = "svc..public" } }
+  }
+  expect_failures = [var.openmetadata]
+}

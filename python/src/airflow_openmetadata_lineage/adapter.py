@@ -138,7 +138,7 @@ def task_report(
     task instance's end date, else now (the backend runs before Airflow records the end)."""
     end = end_ms or epoch_ms(getattr(ti, "end_date", None)) or int(time.time() * 1000)
     current = task_run_info(ti, state=state, end_ms=end)
-    return TaskReport(
+    report = TaskReport(
         dag=dag_info(dag),
         run=run_info(dag_run, current, siblings),
         task_id=task.task_id,
@@ -147,6 +147,30 @@ def task_report(
         airflow_major=airflow_major(),
         map_index=current.map_index,
         try_number=current.try_number,
+    )
+    if inlets or outlets or state != "success":  # declared lineage always wins; failed tries send no edges
+        return report
+    return automatic_lineage(report, task, ti)
+
+
+def automatic_lineage(report: TaskReport, task: Any, ti: Any) -> TaskReport:
+    """Fill inlets/outlets/column lineage from the operator (auto_lineage.py) when the task declares none."""
+    from dataclasses import replace
+
+    from . import auto_lineage, runtime
+
+    reporter = runtime.get_reporter()
+    service_map = getattr(getattr(reporter, "config", None), "service_map", None) or {}
+    found = auto_lineage.extract(task, ti, service_map)
+    auto_lineage.log_notes(report.dag.dag_id, report.task_id, found)
+    if found.source == auto_lineage.NONE and not found.notes:
+        return report
+    return replace(
+        report,
+        inlets=found.inlets,
+        outlets=found.outlets,
+        column_lineage=found.column_lineage,
+        extra={**report.extra, **found.summary()},
     )
 
 

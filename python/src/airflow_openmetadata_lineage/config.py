@@ -19,6 +19,7 @@ from typing import Callable, Optional, Union
 from urllib.parse import urlsplit
 
 from . import auth, secrets
+from .fqn_map import ServiceTarget, parse_service_map
 
 # (section, key) -> raw value or None when unset.
 OptionGetter = Callable[[str, str], Optional[str]]
@@ -58,6 +59,7 @@ GENERAL_KEYS = (
     "spool_dir",
     "spool_max_bytes",
     "spool_max_age",
+    "service_map",
 )
 
 # What to write for each provider key (error messages; never an example of a real secret).
@@ -116,6 +118,8 @@ class LineageConfig:
     spool_dir: str = ""
     spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES
     spool_max_age: float = DEFAULT_SPOOL_MAX_AGE
+    # connection id / OpenLineage namespace -> OpenMetadata service[.database[.schema]] (fqn_map.py)
+    service_map: dict[str, ServiceTarget] = field(default_factory=dict)
 
     def scopes(self) -> list[str]:
         return parse_scopes(self.options.get("scopes", ""))
@@ -350,4 +354,12 @@ def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
         or default_spool_dir(endpoint, service_name),
         spool_max_bytes=int(_number(get, "spool_max_bytes", DEFAULT_SPOOL_MAX_BYTES, timeout)),
         spool_max_age=_number(get, "spool_max_age", DEFAULT_SPOOL_MAX_AGE, timeout),
+        service_map=_service_map(get, timeout),
     )
+
+
+def _service_map(get: OptionGetter, timeout: float) -> dict[str, ServiceTarget]:
+    try:
+        return parse_service_map(_read(get, "service_map", timeout))
+    except ValueError as exc:
+        raise ConfigError("service_map", f"[{SECTION}] {exc}") from None

@@ -100,6 +100,12 @@ LINEAGE_OPTIONS: dict[str, dict[str, Any]] = {
         default="86400",
         type_="float",
     ),
+    "service_map": _option(
+        "Tasks without inlets/outlets: where the tables their SQL or OpenLineage facets name live in "
+        "OpenMetadata. One JSON object on one line: Airflow connection id or OpenLineage namespace (longest "
+        "prefix wins) -> service[.database[.schema]] (defaults that complete partial table names).",
+        example='{"warehouse_pg": "pg_prod", "local_sqlite": "lake.main.main"}',
+    ),
 }
 
 
