@@ -450,7 +450,7 @@ class Reporter:
         deadline = deadline if deadline is not None else started + self.config.time_budget
         result = ReportResult()
         sent_before = self.client.requests_sent
-        where = f"{report.dag.dag_id}.{report.task_id}"
+        where = f"{report.dag.dag_id}.{report.task_id}" if report.task_id else f"{report.dag.dag_id} (run)"
         if not replay and claim and not self.marks.claim(mark_key(report)):
             result.duplicate = True
             log.debug("OpenMetadata lineage: %s already reported", where)
