@@ -467,8 +467,9 @@ variable "openmetadata" {
     OpenMetadata connection written as lineage.* options. api_endpoint (http(s)://host:port/api) is required;
     airflow_service_name defaults to name; auth_provider_type is one of no-auth (default), openmetadata (JWT), google,
     auth0, okta, azure, custom-oidc. Per provider: openmetadata: jwt_token; google: secret_key (service-account JSON),
-    audience optional; auth0: client_id, secret_key, domain; okta: client_id, org_url, private_key, email, scopes
-    optional; azure: client_id, client_secret, authority, scopes; custom-oidc: client_id, secret_key, token_endpoint.
+    audience optional; auth0: client_id, secret_key, domain, audience (the API identifier; Auth0 refuses client
+    credentials without one unless the tenant has a default audience); okta: client_id, org_url, private_key, email,
+    scopes optional (custom scopes of the authorization server: Okta refuses openid/profile for client credentials); azure: client_id, client_secret, authority, scopes; custom-oidc: client_id, secret_key, token_endpoint.
   EOT
   type = object({
     api_endpoint         = string
@@ -534,7 +535,7 @@ variable "openmetadata" {
   }
   validation {
     condition     = nonsensitive(alltrue([for s in coalesce(var.openmetadata.scopes, []) : can(regex("^[!-~]+$", s)) && !strcontains(s, ",")]))
-    error_message = "openmetadata.scopes entries must be printable ASCII without spaces or commas, e.g. [\"openid\", \"profile\"]."
+    error_message = "openmetadata.scopes entries must be printable ASCII without spaces or commas, e.g. [\"openmetadata.lineage\"]."
   }
   validation {
     condition = length(nonsensitive([for k in local.lineage_secret_keys : k if var.openmetadata[k] == ""])) == 0

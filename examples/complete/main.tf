@@ -73,7 +73,7 @@ module "mwaa" {
     org_url              = var.okta_org_url
     private_key          = var.okta_private_key
     email                = var.okta_email
-    scopes               = ["openid", "profile"]
+    scopes               = ["openmetadata.lineage"] # a custom scope: Okta refuses openid/profile for client credentials
   }
 
   airflow_configuration_options = {
