@@ -8,7 +8,7 @@ locals {
     "no-auth"      = { required = [], optional = [], extra = [] }
     "openmetadata" = { required = ["jwt_token"], optional = [], extra = [] }
     "google"       = { required = ["secret_key"], optional = ["audience"], extra = ["google"] }
-    "auth0"        = { required = ["client_id", "secret_key", "domain"], optional = [], extra = [] }
+    "auth0"        = { required = ["client_id", "secret_key", "domain"], optional = ["audience"], extra = [] }
     "okta"         = { required = ["client_id", "org_url", "private_key", "email"], optional = ["scopes"], extra = ["okta"] }
     "azure"        = { required = ["client_id", "client_secret", "authority", "scopes"], optional = [], extra = ["azure"] }
     "custom-oidc"  = { required = ["client_id", "secret_key", "token_endpoint"], optional = ["audience", "token_endpoint_auth_method"], extra = [] }

@@ -526,8 +526,10 @@ variable "openmetadata" {
     OpenMetadata >= 1.0 always authenticates), google, auth0, okta, azure, custom-oidc, or no-auth for a server run
     without authentication. Per provider (credentials in brackets go in openmetadata_credentials, or here only with
     inline_secrets = true): openmetadata: [jwt_token]; google: [secret_key] (service-account JSON), audience
-    optional; auth0: client_id, [secret_key], domain; okta: client_id, org_url, [private_key], email, scopes
-    optional; azure: client_id, [client_secret], authority, scopes; custom-oidc: client_id, [secret_key],
+    optional; auth0: client_id, [secret_key], domain, audience (the API identifier; Auth0 refuses client
+    credentials without one unless the tenant has a default audience); okta: client_id, org_url, [private_key],
+    email, scopes optional (custom scopes of the authorization server: Okta refuses openid/profile for client
+    credentials); azure: client_id, [client_secret], authority, scopes; custom-oidc: client_id, [secret_key],
     token_endpoint, token_endpoint_auth_method optional (client_secret_basic or client_secret_post; unset: basic,
     then post once on invalid_client).
     service_map (tasks without inlets/outlets): Airflow connection id or OpenLineage namespace => OpenMetadata
@@ -605,7 +607,7 @@ variable "openmetadata" {
   }
   validation {
     condition     = nonsensitive(alltrue([for s in coalesce(var.openmetadata.scopes, []) : can(regex("^[!-~]+$", s)) && !strcontains(s, ",")]))
-    error_message = "openmetadata.scopes entries must be printable ASCII without spaces or commas, e.g. [\"openid\", \"profile\"]."
+    error_message = "openmetadata.scopes entries must be printable ASCII without spaces or commas, e.g. [\"openmetadata.lineage\"]."
   }
   # The default path keeps credentials out of the state and plan: they come through the ephemeral input.
   validation {

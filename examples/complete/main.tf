@@ -78,7 +78,7 @@ module "mwaa" {
     client_id            = var.okta_client_id
     org_url              = var.okta_org_url
     email                = var.okta_email
-    scopes               = ["openid", "profile"]
+    scopes               = ["openmetadata.lineage"] # a custom scope: Okta refuses openid/profile for client credentials
   }
   openmetadata_credentials = { private_key = var.okta_private_key } # ephemeral: Secrets Manager only
 

@@ -33,14 +33,12 @@ def test_import_with_airflow_adds_nothing_heavy() -> None:
     found = _imports(
         textwrap.dedent(
             """
-            import json, sys, time
+            import json, sys
             import airflow.lineage.backend
             before = set(sys.modules)
-            t = time.perf_counter()
             from airflow_openmetadata_lineage.backend import OpenMetadataLineageBackend
-            took = time.perf_counter() - t
             added = sorted(set(sys.modules) - before)
-            print(json.dumps({"added": added, "took": took,
+            print(json.dumps({"added": added,
                                "base": OpenMetadataLineageBackend.__mro__[1].__name__}))
             """
         )
@@ -49,7 +47,7 @@ def test_import_with_airflow_adds_nothing_heavy() -> None:
     assert found["base"] == "LineageBackend"
     assert not [m for m in added if m.split(".")[0] in {h.split(".")[0] for h in HEAVY}], added
     assert not [m for m in added if m.removeprefix("airflow_openmetadata_lineage.") in OURS], added
-    assert found["took"] < 0.2
+    # how long the import takes is a figure of the benchmark (bench/run.py: "backend import time"), not a test
 
 
 def test_import_without_airflow_is_light_and_safe() -> None:
@@ -74,19 +72,71 @@ class Weird:
         raise RuntimeError("boom")
 
 
+class RecordingReporter:
+    """The shared reporter's place in runtime: records what the backend hands it."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.reports: list[object] = []
+        self.fail = fail
+        self.config = type("Config", (), {"time_budget": 5.0})()
+
+    def report(self, report: object, deadline: float = 0.0) -> None:
+        self.reports.append(report)
+        if self.fail:
+            raise RuntimeError("secret-looking detail that must not be logged")
+
+
+NO_CONTEXT = "OpenMetadata lineage: the task context has no ti/dag_run/dag; nothing sent"
+
+
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "logged"),
     [
-        {},
-        {"operator": None, "inlets": None, "outlets": None, "context": None},
-        {"operator": Weird(), "inlets": [Weird()], "outlets": Weird(), "context": {"ti": Weird()}},
-        {"operator": object(), "context": {"ti": object(), "dag_run": object(), "dag": object()}},
+        ({}, NO_CONTEXT),
+        ({"operator": None, "inlets": None, "outlets": None, "context": None}, NO_CONTEXT),
+        (
+            {"operator": Weird(), "inlets": [Weird()], "outlets": Weird(), "context": {"ti": Weird()}},
+            "OpenMetadata lineage: report skipped after an unexpected RuntimeError",
+        ),
+        (
+            {"operator": object(), "context": {"ti": object(), "dag_run": object(), "dag": object()}},
+            "OpenMetadata lineage: report skipped after an unexpected AttributeError",
+        ),
     ],
 )
-def test_send_lineage_never_raises(kwargs: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AIRFLOW__LINEAGE__AIRFLOW_SERVICE_NAME", "MWAA")
-    monkeypatch.setenv("AIRFLOW__LINEAGE__OPENMETADATA_API_ENDPOINT", "http://127.0.0.1:9/api")
+def test_send_lineage_never_raises(
+    kwargs: dict[str, object], logged: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever Airflow hands over, send_lineage returns, says why in one warning, and reports nothing."""
+    recorder = RecordingReporter()
+    monkeypatch.setattr(runtime, "get_reporter", lambda: recorder)
     OpenMetadataLineageBackend().send_lineage(**kwargs)  # type: ignore[arg-type]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [logged]
+    assert recorder.reports == []
+
+
+def test_a_reporter_that_raises_does_not_fail_the_task(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pendulum
+    from airflow.models import DAG, DagRun, TaskInstance
+    from airflow.operators.empty import EmptyOperator
+
+    with DAG("raising", start_date=pendulum.datetime(2024, 1, 1), schedule=None) as dag:
+        task = EmptyOperator(task_id="t")
+    dag_run = DagRun(dag_id="raising", run_id="manual__1", execution_date=pendulum.datetime(2024, 1, 2))
+    ti = TaskInstance(task, run_id="manual__1")
+    ti.dag_run = dag_run
+    recorder = RecordingReporter(fail=True)
+    monkeypatch.setattr(runtime, "get_reporter", lambda: recorder)
+    OpenMetadataLineageBackend().send_lineage(
+        operator=task, context={"ti": ti, "dag_run": dag_run, "dag": dag}
+    )
+    assert len(recorder.reports) == 1, "the report was built and handed over"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == ["OpenMetadata lineage: report skipped after an unexpected RuntimeError"]
+    assert "secret-looking" not in caplog.text
 
 
 def test_config_error_logged_once_nothing_sent(

@@ -148,3 +148,15 @@ def test_unknown_sso_principal_is_an_auth_setup_error(stub: OMStub, tmp_path: Pa
     assert not result.ok
     (line,) = [line for line in result.lines if line.startswith("principal: FAILED")]
     assert "no user or bot named 'stranger'" in line and "create that user" in line
+
+
+def test_unwritable_spool_dir_is_a_problem_named_with_the_fix(stub: OMStub, tmp_path: Path) -> None:
+    """The server is fine but spool_dir cannot be created (a file sits where the directory should be; root
+    ignores permission bits, so a read-only mode would not show it here): the check fails and says so."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    result = run_check(mapping_getter({**options(stub, tmp_path), "spool_dir": str(blocker / "spool")}))
+    assert not result.ok
+    assert result.problems == [f"spool_dir: {blocker / 'spool'} is not writable"]
+    assert f"spool_dir: FAILED: {blocker / 'spool'} is not writable: set [lineage] spool_dir" in result.lines
+    assert result.lines[-1] == "result: FAILED (1 problem(s))"

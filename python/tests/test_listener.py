@@ -540,3 +540,21 @@ def test_final_record_resends_the_pipeline_on_invalid_task_name(stub: OMStub, re
         "load",
         "report",
     }
+
+
+def test_a_crashing_run_hook_never_breaks_the_scheduler(
+    stub: OMStub, reporter: Reporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    class BrokenRun(FakeDagRun):
+        def get_task_instances(self, session: Any = None) -> list[FakeTI]:
+            raise RuntimeError("DB gone: password=s3cr3t")
+
+    _, tasks = three_tasks()
+    run = BrokenRun([FakeTI(tasks["extract"], "success")])
+    stub.requests.clear()
+    with caplog.at_level(logging.WARNING, logger="airflow_openmetadata_lineage"):
+        listener.Airflow2Listener().on_dag_run_success(run)
+        listener.Airflow3Listener().on_dag_run_failed(run)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == ["OpenMetadata lineage: final run status skipped after an unexpected RuntimeError"] * 2
+    assert "s3cr3t" not in caplog.text and stub.requests == []

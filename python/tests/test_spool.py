@@ -17,7 +17,12 @@ import pytest
 
 from airflow_openmetadata_lineage import runtime
 from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
-from airflow_openmetadata_lineage.client import OpenMetadataClient, TransientError, retry_after_seconds
+from airflow_openmetadata_lineage.client import (
+    ClientError,
+    OpenMetadataClient,
+    TransientError,
+    retry_after_seconds,
+)
 from airflow_openmetadata_lineage.config import ConfigError, LineageConfig, load_config, mapping_getter
 from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
 from airflow_openmetadata_lineage.reporter import Reporter
@@ -139,8 +144,9 @@ class _FailingReporter:
 
 def test_size_cap_drops_the_oldest_with_a_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     spool = Spool(str(tmp_path), max_bytes=3000, max_age=3600)
-    for i in range(20):
-        assert spool.store(report(ts=T0 + i), TransientError("down")) in (True, False)
+    # every report fits on its own, so each is kept (True) and the cap makes room by dropping older ones
+    stored = [spool.store(report(ts=T0 + i), TransientError("down")) for i in range(20)]
+    assert stored == [True] * 20
     count, total = spool.size()
     assert total <= 3000 and 0 < count < 20
     kept = [json.loads(Path(p).read_text())["report"]["run"]["logical_date_ms"] for p in spool.entries()]
@@ -231,21 +237,125 @@ def test_replay_never_writes_an_older_dag_structure_back(seeded: OMStub, tmp_pat
     assert statuses(seeded)[T0] == {"extract": "Successful"}
 
 
-def test_rejected_replays_are_dropped_and_unreadable_entries_too(
+def test_a_replay_the_server_rejects_is_dropped(
     seeded: OMStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    spool_dir = tmp_path / "spool"
+    """A 400 on the replayed status (and on the reporter's one re-send) is a rejection, not an outage: the
+    entry goes, with one log line, and the next entry is still replayed."""
     down = reporter(closed_url(), tmp_path)
     down.report(report(ts=T0))
-    (spool_dir / f"{time.time_ns():019d}-1-bad.json").write_text("{not json")
+    down.report(report(ts=T0 + 1))
     up = reporter(seeded.url, tmp_path)
-    up.report(report("load", ts=T0 + 1))  # warm caches
+    assert up.report(report("load", ts=T0 + 5)).error is None  # warm caches; the replay is ours to drive
     down.report(report(ts=T0 + 2))
-    seeded.fail_next["/v1/lineage"] = [400]
+    down.report(report(ts=T0 + 3))
+    assert len(up.spool.entries()) == 2  # type: ignore[union-attr]
+    # the first entry's status call and the reporter's one retry (after re-sending the pipeline): both refused
+    seeded.fail_next["/v1/pipelines/MWAA.etl/status"] = [400, 400]
     caplog.clear()
     stats = up.spool.replay(up, time.monotonic() + 5)  # type: ignore[union-attr]
+    assert (stats.delivered, stats.kept, stats.dropped) == (1, 0, 1)
     assert up.spool.entries() == []  # type: ignore[union-attr]
-    assert stats.delivered >= 1 or stats.dropped >= 1
+    assert "the server rejected the replayed report of etl.extract; dropped" in caplog.text
+    assert T0 + 2 not in statuses(seeded) and statuses(seeded)[T0 + 3] == {"extract": "Successful"}
+
+
+class _Raise:
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+
+class _ScriptedReporter:
+    """Stands in for the reporter during a replay: answers each report with the next scripted outcome."""
+
+    def __init__(self, *outcomes: Any) -> None:
+        self.outcomes, self.seen = list(outcomes), []  # type: list[Any], list[int]
+
+    def report(self, rep: TaskReport, deadline: Optional[float] = None, replay: bool = False) -> Any:
+        from airflow_openmetadata_lineage.reporter import ReportResult
+
+        assert replay
+        self.seen.append(rep.run.logical_date_ms)
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, _Raise):
+            raise outcome.exc
+        if outcome is None:
+            return ReportResult(status_sent=True)
+        return ReportResult(error=str(outcome), failure=outcome)
+
+
+def _spooled(tmp_path: Path, count: int, max_age: float = 3600) -> Spool:
+    spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=max_age)
+    for i in range(count):
+        assert spool.store(report(ts=T0 + i), TransientError("down"))
+    return spool
+
+
+@pytest.mark.parametrize(
+    ("failure", "dropped"),
+    [
+        (ClientError("HTTP 400: bad request", 400), True),
+        (ClientError("HTTP 409: conflict", 409), True),
+        (ClientError("HTTP 403: forbidden", 403), False),  # credentials get fixed: keep it
+        (ClientError("HTTP 401: unauthorized", 401), False),
+        (TransientError("HTTP 503", 503), False),
+    ],
+)
+def test_replay_drops_rejections_and_keeps_what_can_succeed_later(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, failure: ClientError, dropped: bool
+) -> None:
+    spool = _spooled(tmp_path, 2)
+    names = spool.entries()
+    fake = _ScriptedReporter(failure, None)
+    stats = spool.replay(fake, time.monotonic() + 5)  # type: ignore[arg-type]
+    if dropped:
+        assert (stats.delivered, stats.kept, stats.dropped) == (1, 0, 1)
+        assert fake.seen == [T0, T0 + 1] and spool.entries() == []
+        assert "the server rejected the replayed report of etl.extract; dropped" in caplog.text
+    else:
+        assert (stats.delivered, stats.kept, stats.dropped) == (0, 1, 0)
+        assert fake.seen == [T0] and spool.entries() == names, "kept in place, oldest first, replay stopped"
+    assert not [n for n in os.listdir(tmp_path / "spool") if n.endswith(CLAIMED)]
+
+
+def test_an_entry_that_breaks_the_reporter_is_dropped_not_retried_forever(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spool = _spooled(tmp_path, 2)
+    fake = _ScriptedReporter(_Raise(KeyError("taskStatus")), None)
+    stats = spool.replay(fake, time.monotonic() + 5)  # type: ignore[arg-type]
+    assert (stats.delivered, stats.kept, stats.dropped) == (1, 0, 1)
+    assert fake.seen == [T0, T0 + 1] and spool.entries() == []
+    assert "dropped an entry that failed with KeyError" in caplog.text
+    assert "taskStatus" not in caplog.text, "the exception's text (which may carry data) is not logged"
+
+
+def test_unreadable_entries_are_dropped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    spool = _spooled(tmp_path, 1)
+    directory = tmp_path / "spool"
+    (directory / f"{time.time_ns() - 10**9:019d}-1-bad.json").write_text("{not json")
+    (directory / f"{time.time_ns() - 10**9:019d}-2-old.json").write_text(json.dumps({"format": 99}))
+    fake = _ScriptedReporter(None)
+    stats = spool.replay(fake, time.monotonic() + 5)  # type: ignore[arg-type]
+    assert (stats.delivered, stats.kept, stats.dropped) == (1, 0, 2)
+    assert fake.seen == [T0] and spool.entries() == []
+    assert caplog.text.count("dropped an unreadable entry") == 2
+
+
+def test_an_entry_past_its_age_on_load_is_dropped_unsent(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The age cap on load: the entry's own `created` decides, even when its name (which trim reads) looks
+    fresh, e.g. a file copied or restored into the spool."""
+    spool = _spooled(tmp_path, 2, max_age=60)
+    first = Path(spool.entries()[0])
+    data = json.loads(first.read_text())
+    first.write_text(json.dumps({**data, "created": time.time() - 120}))
+    fake = _ScriptedReporter(None)
+    stats = spool.replay(fake, time.monotonic() + 5)  # type: ignore[arg-type]
+    assert (stats.delivered, stats.kept, stats.dropped) == (1, 0, 1)
+    assert fake.seen == [T0 + 1], "the expired entry was never sent"
+    assert "dropped an entry older than spool_max_age" in caplog.text
 
 
 def test_replay_respects_the_deadline(seeded: OMStub, tmp_path: Path) -> None:

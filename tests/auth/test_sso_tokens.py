@@ -154,7 +154,7 @@ def test_identity_admin_api(idp: IdentityServers) -> None:
     state = http.post(
         realm.url + "/__admin", json={"down": True, "ttl": 5}, verify=idp.ca_cert, timeout=5
     ).json()
-    assert state == {"token_requests": 0, "ttl": 5, "down": True, "delay": 0.0}
+    assert state == {"token_requests": 0, "ttl": 5, "down": True, "delay": 0.0, "refusals": []}
     assert realm.down and realm.ttl == 5
     resp = http.post(
         realm.token_url, data={"grant_type": "client_credentials"}, verify=idp.ca_cert, timeout=5

@@ -15,9 +15,30 @@ One realm per provider, each its own Flask app and port, each with its own RS256
   client_credentials (client_secret_post) at `/<tenant>/oauth2/v2.0/token`, JWKS at
   `/<tenant>/discovery/v2.0/keys`.
 
-Tokens are RS256 JWTs (`iss` = the realm, `sub` = the client, `aud` = the realm's audience or Google's
-target_audience, `exp` = now + ttl). Each realm: `ttl`, `down` (token endpoint answers 503), `delay`
-(seconds before answering a token request), `token_requests` (count), `mint()` (tokens for negative tests).
+Scopes and audiences of client-credentials requests are checked per client the way each vendor does
+(`ScopePolicy` and its subclasses; errors with the vendor's error code and status):
+
+- Okta custom authorization server (`OktaAuthorizationServer`): only the server's custom scopes may be
+  requested; OIDC scopes (openid, profile, email, address, phone, offline_access, device_sso) are refused with
+  `invalid_scope` "Cannot request 'openid' scopes using client credentials"
+  (https://support.okta.com/help/s/article/cannot-request-openid-scopes-using-client-credentials,
+  https://developer.okta.com/docs/guides/implement-grant-type/clientcreds/main/); an unknown scope is
+  `invalid_scope`; no `scope` is allowed only when the server has default scopes.
+- Auth0 (`Auth0Tenant`): `audience` (an API identifier) is required unless the tenant has a default audience;
+  the client needs a client grant for that API; requested scopes must be in the grant, none requested means
+  all granted ones; `access_denied`, HTTP 403
+  (https://auth0.com/docs/get-started/authentication-and-authorization-flow/client-credentials-flow/call-your-api-using-the-client-credentials-flow,
+  https://auth0.com/docs/get-started/applications/application-access-to-apis-client-credentials-flow).
+  The token's `aud` is the requested API.
+- Azure / Entra ID v2 (`AzureTenant`): exactly one scope, `<application ID URI>/.default`, of a resource
+  registered in the tenant; others are `invalid_scope` AADSTS1002012, an unknown resource `invalid_resource`
+  AADSTS500011 (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow).
+- custom-oidc: any scope (the generic server of RFC 6749 §4.4 decides by its own rules).
+
+Tokens are RS256 JWTs (`iss` = the realm, `sub` = the client, `aud` = the realm's audience, the Auth0 API
+requested, or Google's target_audience, `exp` = now + ttl, `scp` = the granted scopes). Each realm: `ttl`,
+`down` (token endpoint answers 503), `delay` (seconds before answering a token request), `token_requests`
+(count), `refusals` (what the scope policy refused), `mint()` (tokens for negative tests).
 The same controls are on `GET|POST /__admin` of each realm, for tests in another process.
 
 Start it in-process with `start_identity_servers(workdir)`, or as a process: `.venvs/driver/bin/python
@@ -25,11 +46,13 @@ tests/emulators/identity.py --dir D --info-file D/identity.json` writes the `Ide
 JSON (URLs, CA certificate, per-provider `[lineage]` options and env) then serves.
 
 Not emulated: authorization-code, device-code, refresh-token and on-behalf-of flows; users, consent, MFA;
-token introspection and revocation; Okta's org authorization server and its `okta.*` scopes; Auth0
-API/audience registration (any audience is accepted); Azure v1 endpoints, instance discovery, multi-tenant
-`common`, certificate credentials; Google's metadata server, IAM `generateIdToken` and access tokens; key
-rotation; rate limits; the exact error texts of each vendor; id_token claims beyond
-iss/sub/aud/exp/iat/email.
+token introspection and revocation; Okta's org authorization server and its `okta.*` scopes, Okta access
+policies and rules (every client may have every custom scope); Auth0 organizations, RBAC permissions, the
+tenant flag that lets global clients use the default audience; Azure app roles (`roles` claim), admin
+consent, the v2 token's `aud` being the resource's application ID (here the realm's audience), v1
+endpoints, instance discovery, multi-tenant `common`, certificate credentials; Google's metadata server, IAM
+`generateIdToken` and access tokens; key rotation; rate limits; each vendor's every error text (the ones above
+follow the cited pages); id_token claims beyond iss/sub/aud/exp/iat/email.
 """
 
 from __future__ import annotations
@@ -48,11 +71,11 @@ from typing import Any, Optional
 
 import jwt
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, OAuth2Error, grants
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion, JWTBearerGrant
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from joserfc.jwk import RSAKey
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -61,6 +84,12 @@ AUDIENCE = "openmetadata"
 CLIENT_CREDENTIALS = "client_credentials"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
+OKTA_CUSTOM_SCOPES = ("openmetadata.lineage", "openmetadata.read")  # the default server's custom scopes
+AUTH0_API_SCOPES = (
+    "read:lineage",
+    "write:lineage",
+)  # the OpenMetadata API's scopes, all granted to the client
+AZURE_RESOURCE = "api://openmetadata"  # the OpenMetadata app registration's application ID URI
 
 
 # ------------------------------------------------------------------------------------------------ keys
@@ -122,6 +151,109 @@ class Client(ClientMixin):
         return grant_type in self.grant_types
 
 
+# ------------------------------------------------------------------------------------------ scope policies
+class Refused(OAuth2Error):
+    """A token request the IdP refuses, with the IdP's error code and status."""
+
+    def __init__(self, error: str, description: str, status_code: int = 400) -> None:
+        super().__init__(description=description, status_code=status_code)
+        self.error = error
+
+
+@dataclass
+class ScopePolicy:
+    """Which audience and scopes a client-credentials token for `client` may carry; raises Refused.
+    This base class grants what is asked (a generic OAuth 2.0 server)."""
+
+    def grant(self, realm: Realm, client: Client, scopes: list[str], form: Any) -> tuple[str, list[str]]:
+        return realm.audience, scopes
+
+
+OIDC_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access", "device_sso")
+
+
+@dataclass
+class OktaAuthorizationServer(ScopePolicy):
+    custom_scopes: tuple[str, ...] = ()
+    default_scopes: tuple[str, ...] = ()
+
+    def grant(self, realm: Realm, client: Client, scopes: list[str], form: Any) -> tuple[str, list[str]]:
+        oidc = [s for s in scopes if s in OIDC_SCOPES]
+        if oidc:
+            raise Refused("invalid_scope", f"Cannot request '{oidc[0]}' scopes using client credentials.")
+        unknown = [s for s in scopes if s not in self.custom_scopes]
+        if unknown:
+            raise Refused(
+                "invalid_scope",
+                "One or more scopes are not configured for the authorization server resource.",
+            )
+        if not scopes and not self.default_scopes:
+            raise Refused(
+                "invalid_scope",
+                "The authorization server resource does not have any configured default scopes, 'scope' must"
+                " be provided.",
+            )
+        return realm.audience, scopes or list(self.default_scopes)
+
+
+@dataclass
+class Auth0Tenant(ScopePolicy):
+    apis: dict[str, tuple[str, ...]] = field(default_factory=dict)  # API identifier -> its scopes
+    client_grants: dict[str, dict[str, tuple[str, ...]]] = field(
+        default_factory=dict
+    )  # client -> API -> scopes
+    default_audience: Optional[str] = None
+
+    def grant(self, realm: Realm, client: Client, scopes: list[str], form: Any) -> tuple[str, list[str]]:
+        audience = form.get("audience") or self.default_audience
+        if not audience:
+            raise Refused(
+                "access_denied",
+                "No audience parameter was provided, and no default audience has been configured",
+                403,
+            )
+        if audience not in self.apis:
+            raise Refused("access_denied", f"Service not found: {audience}", 403)
+        granted = self.client_grants.get(client.client_id, {}).get(audience)
+        if granted is None:
+            raise Refused(
+                "access_denied",
+                # Auth0 quotes with ", which RFC 6749 §5.2 (and authlib) do not allow in error_description
+                f"Client is not authorized to access '{audience}'. You need to create a 'client-grant' "
+                "associated to this API.",
+                403,
+            )
+        missing = [s for s in scopes if s not in granted]
+        if missing:
+            raise Refused("access_denied", f"Client has not been granted scopes: {' '.join(missing)}", 403)
+        return audience, scopes or list(granted)
+
+
+@dataclass
+class AzureTenant(ScopePolicy):
+    tenant: str = ""
+    resources: tuple[str, ...] = ()  # application ID URIs registered in the tenant
+
+    def grant(self, realm: Realm, client: Client, scopes: list[str], form: Any) -> tuple[str, list[str]]:
+        wrong = [s for s in scopes if not s.endswith("/.default")]
+        if wrong or len(scopes) != 1:
+            shown = wrong[0] if wrong else " ".join(scopes)
+            raise Refused(
+                "invalid_scope",
+                f"AADSTS1002012: The provided value for scope {shown} is not valid. Client credential flows"
+                " must have a scope value with /.default suffixed to the resource identifier (application ID"
+                " URI).",
+            )
+        resource = scopes[0].removesuffix("/.default")
+        if resource not in self.resources:
+            raise Refused(
+                "invalid_resource",
+                f"AADSTS500011: The resource principal named {resource} was not found in the tenant named"
+                f" {self.tenant}.",
+            )
+        return realm.audience, []
+
+
 # ------------------------------------------------------------------------------------------------ realm
 @dataclass
 class Realm:
@@ -142,6 +274,8 @@ class Realm:
     auth_methods_seen: list[str] = field(default_factory=list)
     clients: dict[str, Client] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # provider-specific credentials
+    policy: ScopePolicy = field(default_factory=ScopePolicy)
+    refusals: list[str] = field(default_factory=list)  # error descriptions of refused token requests
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -187,6 +321,7 @@ class Realm:
             self.ttl, self.down, self.delay = 3600, False, 0.0
             self.token_requests = 0
             self.auth_methods_seen.clear()
+            self.refusals.clear()
 
     def admin(self, body: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -194,6 +329,7 @@ class Realm:
                 self.ttl, self.down, self.delay = 3600, False, 0.0
                 self.token_requests = 0
                 self.auth_methods_seen.clear()
+                self.refusals.clear()
             if "ttl" in body:
                 self.ttl = int(body["ttl"])
             if "down" in body:
@@ -205,6 +341,7 @@ class Realm:
                 "ttl": self.ttl,
                 "down": self.down,
                 "delay": self.delay,
+                "refusals": list(self.refusals),
             }
 
 
@@ -221,18 +358,19 @@ def _client_method() -> str:
 
 def _token_generator(realm: Realm):
     def generate(grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
+        audience, scopes = getattr(g, "granted", (realm.audience, scope.split() if scope else []))
         claims: dict[str, Any] = {"client_id": client.client_id}
-        if scope:
-            claims["scp"] = scope.split()
+        if scopes:
+            claims["scp"] = scopes
         if client.email:
             claims["email"] = client.email
         token = {
             "token_type": "Bearer",
-            "access_token": realm.mint(client.client_id, **claims),
+            "access_token": realm.mint(client.client_id, audience=audience, **claims),
             "expires_in": realm.ttl,
         }
-        if scope:
-            token["scope"] = scope
+        if scopes:
+            token["scope"] = " ".join(scopes)
         return token
 
     return generate
@@ -277,6 +415,16 @@ def _oauth_realm(realm: Realm, auth_methods: list[str]) -> Flask:
 
     class Grant(grants.ClientCredentialsGrant):
         TOKEN_ENDPOINT_AUTH_METHODS = auth_methods
+
+        def validate_token_request(self) -> None:
+            super().validate_token_request()  # the client authenticates first, as at every vendor
+            scopes = (self.request.payload.scope or "").split()
+            try:
+                g.granted = realm.policy.grant(realm, self.request.client, scopes, request.form)
+            except Refused as refused:
+                with realm._lock:
+                    realm.refusals.append(f"{refused.error}: {refused.description}")
+                raise
 
     if "private_key_jwt" in auth_methods:
         server.register_client_auth_method("private_key_jwt", _PrivateKeyJWT(realm))
@@ -418,7 +566,7 @@ class IdentityServers:
                 "org_url": r.url,
                 "private_key": r.extra["private_key"],
                 "email": r.extra["email"],
-                "scopes": "[openmetadata.lineage, openmetadata.read]",
+                "scopes": f"[{', '.join(OKTA_CUSTOM_SCOPES)}]",
             }
         if provider == "azure":
             c = r.clients[r.extra["client_id"]]
@@ -427,7 +575,7 @@ class IdentityServers:
                 "client_id": c.client_id,
                 "client_secret": c.secret or "",
                 "authority": r.extra["authority"],
-                "scopes": "[api://openmetadata/.default]",
+                "scopes": f"[{AZURE_RESOURCE}/.default]",
             }
         if provider == "custom-oidc":
             c = r.clients[r.extra["client_id"]]
@@ -526,6 +674,9 @@ def start_identity_servers(workdir: str | Path, ttl: int = 3600) -> IdentityServ
         "auth0-client", secret(), auth_methods=("client_secret_post", "client_secret_basic")
     )
     r.extra["client_id"] = "auth0-client"
+    r.policy = Auth0Tenant(
+        apis={AUDIENCE: AUTH0_API_SCOPES}, client_grants={"auth0-client": {AUDIENCE: AUTH0_API_SCOPES}}
+    )
     start(r, lambda realm: _oauth_realm(realm, ["client_secret_post", "client_secret_basic"]))
 
     # okta: the app's key pair; Okta keeps the public half, the wheel signs with the private half
@@ -537,6 +688,7 @@ def start_identity_servers(workdir: str | Path, ttl: int = 3600) -> IdentityServ
         private_key=private_pem(client_key),
         issuer_path="/oauth2/default",
     )
+    r.policy = OktaAuthorizationServer(custom_scopes=OKTA_CUSTOM_SCOPES)
     r.clients["0oa-okta-client"] = Client(
         "0oa-okta-client",
         public_key_pem=client_key.public_key().public_bytes(
@@ -607,6 +759,7 @@ def start_identity_servers(workdir: str | Path, ttl: int = 3600) -> IdentityServ
     r = Realm("azure", token_path=f"/{tenant}/oauth2/v2.0/token", jwks_path=f"/{tenant}/discovery/v2.0/keys")
     r.clients["azure-client"] = Client("azure-client", secret(), auth_methods=("client_secret_post",))
     r.extra.update(client_id="azure-client", issuer_path=f"/{tenant}/v2.0")
+    r.policy = AzureTenant(tenant=tenant, resources=(AZURE_RESOURCE,))
     start(r, lambda realm: _azure_realm(realm, tenant))
     r.extra["authority"] = f"{r.url}/{tenant}"
 

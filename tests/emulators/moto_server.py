@@ -3,15 +3,18 @@
 moto checks bucket policies when objects are read or written, but evaluates conditions only for trust policies
 (StringEquals only, no request context, and an unmet condition counts as a deny even in a Deny statement): a
 TLS-only statement (`Deny s3:* if Bool aws:SecureTransport = false`, as AWS recommends and the module writes)
-then answers 403 to every request. Here bucket policies are evaluated statement by statement against a request
-context of `aws:SecureTransport = true` (every AWS SDK talks TLS to S3): Action/NotAction and Resource with
-wildcards, Bool / StringEquals / StringNotEquals conditions, explicit Deny wins, else Allow, else neutral.
+then answers 403 to every request. Here bucket policies are evaluated statement by statement against the
+request's context: `aws:SecureTransport` is true (every AWS SDK talks TLS to S3; this loopback server is plain
+HTTP only because it is local) unless the request carries `X-Emulated-Secure-Transport: false`, which tests
+use for a plain-HTTP client. Action/NotAction and Resource with wildcards, Bool / StringEquals /
+StringNotEquals conditions, explicit Deny wins, else Allow, else neutral.
 Also: a security group rule that references a group reports its description (moto reads it only from CIDR
 rules, so Terraform sees a drift on every group-to-group rule). Everything else is moto as installed.
 
-Not emulated: principals other than `*` (such statements are ignored, as moto ignores them), other condition
-keys (an absent key never matches) and operators (the statement applies), plain-HTTP clients being denied,
-and IAM identity policies (moto does not enforce them by default).
+Not emulated: principals other than `*`: statements for named principals are ignored (moto does not tell the
+caller's identity here), so a test through this shim proves nothing about who may read a bucket; other
+condition keys (an absent key never matches) and operators (the statement applies); IAM identity policies
+(moto does not enforce them by default: tests/helpers/iam_eval.py evaluates the execution role instead).
 """
 
 from __future__ import annotations
@@ -27,7 +30,19 @@ from moto.iam.access_control import PermissionResult
 from moto.s3.models import FakeBucket
 from moto.server import main
 
-REQUEST_CONTEXT = {"aws:securetransport": "true"}
+SECURE_TRANSPORT_HEADER = "X-Emulated-Secure-Transport"
+
+
+def request_context() -> dict[str, str]:
+    secure = "true"
+    try:
+        from flask import has_request_context, request
+
+        if has_request_context():
+            secure = request.headers.get(SECURE_TRANSPORT_HEADER, "true").strip().lower()
+    except ImportError:
+        pass
+    return {"aws:securetransport": "false" if secure == "false" else "true"}
 
 
 def _as_list(value: Any) -> list[str]:
@@ -40,9 +55,10 @@ def _matches(patterns: Any, value: str, *, case: bool = True) -> bool:
 
 
 def _condition_holds(conditions: dict[str, dict[str, Any]]) -> bool:
+    context = request_context()
     for operator, pairs in conditions.items():
         for key, expected in pairs.items():
-            actual = REQUEST_CONTEXT.get(key.lower())
+            actual = context.get(key.lower())
             wanted = {v.lower() for v in _as_list(expected)}
             if operator in ("Bool", "StringEquals", "StringEqualsIgnoreCase"):
                 if actual is None or actual.lower() not in wanted:

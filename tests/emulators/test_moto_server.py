@@ -1,4 +1,6 @@
-"""tests/emulators/moto_server.py: TLS-only bucket policies allow SDK requests; other denies still apply."""
+"""tests/emulators/moto_server.py: a TLS-only bucket policy lets requests over TLS through and denies a
+plain-HTTP one (the request context the shim evaluates); other denies still apply. What these do not prove:
+anything about named principals (the shim ignores statements for them) or about IAM identity policies."""
 
 from __future__ import annotations
 
@@ -56,6 +58,30 @@ def test_tls_only_policy_lets_sdk_requests_through(moto: MotoServer) -> None:
     )
     s3.put_object(Bucket="tls-only", Key="k", Body=b"v")
     assert s3.get_object(Bucket="tls-only", Key="k")["Body"].read() == b"v"
+
+
+def test_tls_only_policy_denies_a_plain_http_client(moto: MotoServer) -> None:
+    from tests.emulators.moto_server import SECURE_TRANSPORT_HEADER
+
+    s3 = _s3(moto)
+    s3.create_bucket(Bucket="tls-only-http")
+    s3.put_object(Bucket="tls-only-http", Key="k", Body=b"v")
+    s3.put_bucket_policy(
+        Bucket="tls-only-http",
+        Policy=_deny({"Condition": {"Bool": {"aws:SecureTransport": "false"}}}).replace(
+            ":::tls-only", ":::tls-only-http"
+        ),
+    )
+
+    def plain_http(request: Any, **_: Any) -> None:
+        request.headers[SECURE_TRANSPORT_HEADER] = "false"
+
+    s3.meta.events.register("before-sign.s3.GetObject", plain_http)
+    with pytest.raises(ClientError) as info:
+        s3.get_object(Bucket="tls-only-http", Key="k")
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    s3.meta.events.unregister("before-sign.s3.GetObject", plain_http)
+    assert s3.get_object(Bucket="tls-only-http", Key="k")["Body"].read() == b"v"
 
 
 def test_unconditional_deny_still_denies(moto: MotoServer) -> None:

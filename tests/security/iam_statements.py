@@ -35,6 +35,15 @@ def statements(node: Any, document: str) -> list[dict[str, Any]]:
                     "resources": flat(node.get("resources")),
                     "not_resources": flat(node.get("not_resources")),
                     "has_condition": "condition" in node,
+                    "conditions": [
+                        {
+                            "test": flat(c.get("test"))[0],
+                            "variable": flat(c.get("variable"))[0],
+                            "values": flat(c.get("values")),
+                        }
+                        for c in flat(node.get("condition"))
+                        if isinstance(c, dict)
+                    ],
                 }
             )
         for key, value in node.items():

@@ -65,4 +65,12 @@ def test_kms_grants_are_held_to_aws_services(iam: dict[str, Any]) -> None:
     kms = [s for s in iam["statements"] if any(a.startswith("kms:") for a in s["actions"])]
     assert kms, "no KMS statement found: the parser missed the dynamic blocks"
     for statement in kms:
-        assert statement["has_condition"], statement
+        via = [c for c in statement["conditions"] if c["variable"] == "kms:ViaService"]
+        assert via, f"a KMS grant without kms:ViaService: {statement}"
+        for condition in via:
+            assert condition["test"] in ("StringEquals", "StringLike"), condition
+            # each value one AWS service endpoint of this region, never a wildcard for any service
+            assert condition["values"], condition
+            for value in condition["values"]:
+                service, _, rest = value.partition(".")
+                assert rest == "${local.region}.amazonaws.com" and service.isalnum(), condition

@@ -221,6 +221,31 @@ def test_basic_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> None
     delete_routed_network(ec2, network)
 
 
+def assert_execution_role_proof(aws: LocalAws, env: dict[str, Any], bucket: str) -> None:
+    """The applied execution role's policies, read back from IAM and evaluated (tests/helpers/iam_eval.py):
+    MWAA's calls and the wheel's read of the lineage secret (and its decryption through Secrets Manager with
+    the customer key) are allowed; calls outside the environment's resources are not."""
+    from tests.helpers.iam_eval import decide
+    from tests.helpers.mwaa_calls import Environment, allowed_calls, denied_calls
+
+    iam = aws.client("iam")
+    role = env["ExecutionRoleArn"].rsplit("/", 1)[1]
+    documents = []
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        documents.append(json.loads(document) if isinstance(document, str) else document)
+    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert documents and not attached, (documents, attached)
+    reference = env["AirflowConfigurationOptions"]["lineage.private_key"]
+    secret_name = reference.removeprefix("aws-secretsmanager:").split("#", 1)[0]
+    secret_arn = aws.client("secretsmanager").describe_secret(SecretId=secret_name)["ARN"]
+    target = Environment("us-east-1", ACCOUNT, env["Name"], bucket, env["KmsKey"], secret_arn)
+    refused = [c for c in allowed_calls(target) if decide(documents, c) != "allow"]
+    assert not refused, f"calls MWAA and the wheel need are not allowed: {refused}"
+    granted = [c for c in denied_calls(target) if decide(documents, c) == "allow"]
+    assert not granted, f"calls outside the environment are allowed: {granted}"
+
+
 def test_complete_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> None:
     """examples/complete: its own VPC + NAT, a KMS key, Okta, DAGs, a startup script, build at apply."""
     step = Step("complete")
@@ -273,6 +298,7 @@ def test_complete_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> N
         bucket = env["SourceBucketArn"].split(":::", 1)[1]
         dags = aws.client("s3").list_objects_v2(Bucket=bucket, Prefix="dags/")["Contents"]
         assert [d["Key"] for d in dags] == ["dags/lineage_example.py"]
+        assert_execution_role_proof(aws, env, bucket)
 
         step("plan (no drift)", lambda: assert_no_drift(tf, variables))
 

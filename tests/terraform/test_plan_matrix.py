@@ -71,12 +71,14 @@ ROWS: dict[str, dict[str, Any]] = {
             "client_id": "auth0-client",
             "secret_key": "auth0-secret%value",
             "domain": "tenant.auth0.com",
+            "audience": "https://om.example.com/api",
         },
         "options": {
             "lineage.auth_provider_type": "auth0",
             "lineage.client_id": "auth0-client",
             "lineage.secret_key": "aws-secretsmanager:openmetadata-lineage/om-auth0#secret_key",
             "lineage.domain": "tenant.auth0.com",
+            "lineage.audience": "https://om.example.com/api",
         },
         "secrets": {"secret_key": "auth0-secret%value"},
         "extras": "[aws]",
@@ -89,7 +91,7 @@ ROWS: dict[str, dict[str, Any]] = {
             "org_url": "https://dev-1.okta.com/oauth2/default",
             "private_key": PEM,
             "email": "bot@example.com",
-            "scopes": ["openid", "profile"],
+            "scopes": ["openmetadata.lineage", "openmetadata.read"],
         },
         "options": {
             "lineage.auth_provider_type": "okta",
@@ -97,7 +99,7 @@ ROWS: dict[str, dict[str, Any]] = {
             "lineage.org_url": "https://dev-1.okta.com/oauth2/default",
             "lineage.private_key": "aws-secretsmanager:openmetadata-lineage/om-okta#private_key",
             "lineage.email": "bot@example.com",
-            "lineage.scopes": "[openid, profile]",
+            "lineage.scopes": "[openmetadata.lineage, openmetadata.read]",
         },
         "secrets": {"private_key": PEM},
         "extras": "[aws,okta]",
@@ -389,3 +391,36 @@ def test_bring_your_own_bucket_and_role(matrix: Plan) -> None:
     for key in ("requirements", "plugins"):
         assert matrix.after(f"module.byo.aws_s3_object.{key}")["bucket"] == "my-own-mwaa-bucket"
     assert matrix.output("byo__lineage_configuration")["lineage.auth_provider_type"] == "no-auth"
+
+
+def test_default_airflow_version_is_an_mwaa_version_on_the_backend_path(matrix: Plan) -> None:
+    """Rows that leave airflow_version unset get the module's default: a version MWAA offers (the list the
+    MWAA emulator holds), planned into the environment, and a 2.x one: the lineage backend is configured."""
+    from tests.emulators.mwaa import AIRFLOW_VERSIONS, DEFAULT_AIRFLOW_VERSION
+
+    defaulted = [row for row in ROWS if "airflow_version" not in ROWS[row].get("inputs", {})]
+    assert defaulted, "no row uses the default"
+    for row in defaulted:
+        env = env_of(matrix, row)
+        assert env["airflow_version"] == DEFAULT_AIRFLOW_VERSION, row
+        assert env["airflow_version"] in AIRFLOW_VERSIONS
+        assert env["airflow_configuration_options"]["lineage.backend"] == BACKEND, row
+
+
+@pytest.mark.parametrize("row", ["kms", "noauth"])
+def test_execution_role_allows_the_mwaa_calls_and_nothing_outside(matrix: Plan, row: str) -> None:
+    """Evaluated, not string-matched (tests/helpers/iam_eval.py): the planned execution policy against the
+    calls MWAA makes and calls outside the environment. Rows with a lineage secret are proven on the applied
+    policy (tests/terraform/test_apply.py): their policy names the secret's ARN, unknown at plan time."""
+    from tests.helpers.iam_eval import decide
+    from tests.helpers.mwaa_calls import Environment, allowed_calls, denied_calls
+
+    policy = json.loads(matrix.after(f"module.{row}.aws_iam_role_policy.this[0]")["policy"])
+    bucket = matrix.after(f"module.{row}.aws_s3_bucket.this[0]")["bucket"]
+    env = Environment(
+        "us-east-1", "123456789012", f"om-{row}", bucket, kms_key_arn=KMS_KEY if row == "kms" else None
+    )
+    refused = [c for c in allowed_calls(env) if decide([policy], c) != "allow"]
+    assert not refused, f"calls MWAA needs are not allowed: {refused}"
+    granted = [c for c in denied_calls(env) if decide([policy], c) == "allow"]
+    assert not granted, f"calls outside the environment are allowed: {granted}"

@@ -78,6 +78,7 @@ KEY_HINTS = {
     "token_endpoint": "the identity provider's token URL, e.g. https://idp.example.com/oauth2/token",
 }
 
+
 def default_spool_dir(endpoint: str, service_name: str) -> str:
     """One folder per deployment (server + pipeline service): two Airflow deployments on one host never
     replay each other's reports or share cached entities."""
@@ -350,8 +351,7 @@ def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
         timeout=timeout,
         time_budget=_number(get, "time_budget", DEFAULT_TIME_BUDGET, timeout),
         airflow_base_url=_base_url(get, timeout),
-        spool_dir=_read(get, "spool_dir", timeout)
-        or default_spool_dir(endpoint, service_name),
+        spool_dir=_read(get, "spool_dir", timeout) or default_spool_dir(endpoint, service_name),
         spool_max_bytes=int(_number(get, "spool_max_bytes", DEFAULT_SPOOL_MAX_BYTES, timeout)),
         spool_max_age=_number(get, "spool_max_age", DEFAULT_SPOOL_MAX_AGE, timeout),
         service_map=_service_map(get, timeout),
