@@ -18,7 +18,7 @@ import pytest
 
 from tests.terraform.harness import Plan, Terraform, iter_strings, write_modules_root
 
-BACKEND = "airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend"
+BACKEND = "openmetadata_lineage_shim.OpenMetadataLineageBackend"  # the guard at the root of plugins.zip
 WHEEL = "/usr/local/airflow/plugins/airflow_openmetadata_lineage-0.1.0-py3-none-any.whl"
 ENDPOINT = "https://om.example.com:8585/api"
 
@@ -268,7 +268,7 @@ def test_requirements_and_object_versions(matrix: Plan, row: str) -> None:
     requirements = matrix.after(f"module.{row}.aws_s3_object.requirements")["content"]
     lines = [line for line in requirements.splitlines() if line and not line.startswith("#")]
     extra_lines = spec.get("inputs", {}).get("extra_requirements", [])
-    assert lines == [WHEEL + spec["extras"], *extra_lines]
+    assert lines == ["--find-links /usr/local/airflow/plugins", WHEEL + spec["extras"], *extra_lines]
     if not extra_lines:
         assert not any(line.startswith(("-c", "--constraint")) for line in lines)  # MWAA's constraints kept
     unknown = matrix.after_unknown(f"module.{row}.aws_mwaa_environment.this")
