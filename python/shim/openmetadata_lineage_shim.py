@@ -42,15 +42,16 @@ except Exception:  # Airflow 3 (no lineage backends) or no Airflow at all
     _Base = object  # type: ignore[assignment,misc]
 
 _lock = threading.Lock()
-_reported = False
+# Airflow's plugin manager executes this file again as a new module object after `[lineage] backend` imported
+# it: the once-per-process mark lives on the (process-wide) logger, not in a module global.
+_MARK = "_openmetadata_lineage_off_reported"
 
 
 def _error_once(message: str) -> None:
-    global _reported
     with _lock:
-        if _reported:
+        if getattr(log, _MARK, False):
             return
-        _reported = True
+        setattr(log, _MARK, True)
     log.error("OpenMetadata lineage is OFF in this process: %s; %s.", message, WHAT_TO_CHECK)
 
 
