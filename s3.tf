@@ -83,8 +83,10 @@ resource "aws_s3_bucket_policy" "this" {
 ################################################################################
 
 locals {
-  artifacts_build_dir = abspath(coalesce(var.artifacts.build_dir, "${path.module}/build"))
-  plugins_zip_path    = coalesce(var.artifacts.plugins_zip_path, "${local.artifacts_build_dir}/plugins.zip")
+  # Build at apply unless told otherwise or given a prebuilt plugins.zip (a git-sourced module has no build/).
+  artifacts_build_at_apply = coalesce(var.artifacts.build_at_apply, var.artifacts.plugins_zip_path == null)
+  artifacts_build_dir      = abspath(coalesce(var.artifacts.build_dir, "${path.module}/build"))
+  plugins_zip_path         = coalesce(var.artifacts.plugins_zip_path, "${local.artifacts_build_dir}/plugins.zip")
 
   wheel_version  = regex("(?m)^version\\s*=\\s*\"([^\"]+)\"", file("${path.module}/python/pyproject.toml"))[0]
   wheel_filename = coalesce(var.artifacts.wheel_filename, "airflow_openmetadata_lineage-${local.wheel_version}-py3-none-any.whl")
@@ -123,7 +125,7 @@ locals {
   )))
 
   plugins_zip_exists = fileexists(local.plugins_zip_path)
-  plugins_zip_hash   = var.artifacts.build_at_apply ? local.artifacts_source_hash : (local.plugins_zip_exists ? filesha256(local.plugins_zip_path) : null)
+  plugins_zip_hash   = local.artifacts_build_at_apply ? local.artifacts_source_hash : (local.plugins_zip_exists ? filesha256(local.plugins_zip_path) : null)
 
   dags_files = var.dags_dir == null ? toset([]) : toset([
     for f in fileset(var.dags_dir, "**") : f if !strcontains(f, "__pycache__") && !endswith(f, ".pyc")
@@ -133,7 +135,7 @@ locals {
 
 # Apply-time build: runs only when the python sources or plugins_dir change, so plan never needs plugins.zip.
 resource "terraform_data" "artifacts" {
-  count = var.artifacts.build_at_apply ? 1 : 0
+  count = local.artifacts_build_at_apply ? 1 : 0
 
   triggers_replace = local.artifacts_source_hash
 
@@ -169,7 +171,7 @@ resource "aws_s3_object" "plugins" {
 
   lifecycle {
     precondition {
-      condition     = var.artifacts.build_at_apply || local.plugins_zip_exists
+      condition     = local.artifacts_build_at_apply || local.plugins_zip_exists
       error_message = "artifacts: ${local.plugins_zip_path} does not exist. Run `make artifacts` (or scripts/build_artifacts.py) first, set artifacts.plugins_zip_path to a prebuilt plugins.zip, or set artifacts.build_at_apply = true."
     }
   }

@@ -337,12 +337,12 @@ variable "dags_dir" {
 }
 
 variable "plugins_dir" {
-  description = "Local folder whose files go into plugins.zip beside the wheel (used when artifacts.build_at_apply = true; with prebuilt artifacts pass it to scripts/build_artifacts.py --plugins-dir)."
+  description = "Local folder whose files go into plugins.zip beside the wheel (apply-time build; with a prebuilt plugins.zip pass it to scripts/build_artifacts.py --plugins-dir). Wheels at its root join the wheelhouse: requirements.txt installs from there (--find-links), e.g. for extra_requirements with no route to PyPI."
   type        = string
   default     = null
 
   validation {
-    condition     = var.plugins_dir == null || var.artifacts.build_at_apply
+    condition     = var.plugins_dir == null || coalesce(var.artifacts.build_at_apply, var.artifacts.plugins_zip_path == null)
     error_message = "plugins_dir is only used by an apply-time build: set artifacts.build_at_apply = true, or build plugins.zip yourself with scripts/build_artifacts.py --plugins-dir <dir> and leave plugins_dir unset."
   }
 }
@@ -361,14 +361,15 @@ variable "extra_requirements" {
 variable "artifacts" {
   description = <<-EOT
     Where the wheel and plugins.zip come from.
-    build_at_apply = false (default): upload plugins_zip_path (default <module>/build/plugins.zip, made by `make artifacts`); plan fails clearly if it is missing.
-    build_at_apply = true: run `<python> scripts/build_artifacts.py` during apply (python needs hatchling or pip), rebuilding when the python/ sources or plugins_dir change; plan never needs the file.
+    build_at_apply = null (default): true unless plugins_zip_path is set, so the module works as a git source with no setup.
+    build_at_apply = true: run `<python> scripts/build_artifacts.py --airflow-version <v> --extras <provider's>` during apply (python3 with pip; PyPI or PIP_INDEX_URL reachable for the wheels the image lacks: azure, google), rebuilding when the python/ sources, the Airflow version, the extras or plugins_dir change; plan never needs the file.
+    build_at_apply = false: upload plugins_zip_path (default <module>/build/plugins.zip, made by `make artifacts`); plan fails clearly if it is missing.
     wheel_filename: the wheel's file name inside plugins.zip (default derived from python/pyproject.toml).
     no_index: add --no-index to requirements.txt (install only from plugins.zip: for environments with no route to PyPI; extra_requirements must then be wheels at the root of plugins_dir).
   EOT
   type = object({
     no_index         = optional(bool, false)
-    build_at_apply   = optional(bool, false)
+    build_at_apply   = optional(bool)
     plugins_zip_path = optional(string)
     wheel_filename   = optional(string)
     python           = optional(string, "python3")

@@ -100,6 +100,7 @@ def module_snapshot(tmp: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "build", "dist", ".pytest_cache")
     shutil.copytree(REPO / "python", snapshot / "python", ignore=ignore)
     shutil.copytree(REPO / "examples", snapshot / "examples", ignore=ignore)
+    shutil.copytree(REPO / "mwaa", snapshot / "mwaa")  # the support table and each image's constraints
     (snapshot / "scripts").mkdir()
     shutil.copy2(REPO / "scripts" / "build_artifacts.py", snapshot / "scripts" / "build_artifacts.py")
     return snapshot
