@@ -23,9 +23,9 @@ LINES = ["2.9.2", "2.10.3", "2.11.2", "3.0.6", "3.3.1"]
 SHIM = "openmetadata_lineage_shim.OpenMetadataLineageBackend"
 
 
-def install(version: str, plugins: dict[str, Any], requirements: str, tmp: Path) -> str:
+def install(version: str, plugins: dict[str, Any], requirements: str, tmp: Path, tag: str = "lineage") -> str:
     """An overlay on the image stand-in with requirements.txt installed offline from plugins.zip."""
-    venv = overlay(version, f"mwaa-{version}-with-lineage")
+    venv = overlay(version, f"mwaa-{version}-with-{tag}")
     req = local_requirements(requirements, plugins[version]["dir"], tmp / f"requirements-{version}.txt")
     result = offline_pip(
         VENVS / venv / "bin" / "python",
