@@ -7,7 +7,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: test demo venvs artifacts lint unit integration bench bench-short clean
 
 venvs:
-	scripts/bootstrap.sh driver airflow2 airflow3 oracle checkov
+	scripts/bootstrap.sh driver airflow2 airflow3 oracle checkov mwaa
 
 artifacts: venvs
 	$(PY) scripts/build_artifacts.py
