@@ -363,3 +363,12 @@ def test_bring_your_own_bucket_and_role(matrix: Plan) -> None:
     for key in ("requirements", "plugins"):
         assert matrix.after(f"module.byo.aws_s3_object.{key}")["bucket"] == "airflow-my-own-bucket"
     assert matrix.output("byo__lineage_configuration")["lineage.auth_provider_type"] == "no-auth"
+
+
+def test_prebuilt_zip_for_another_airflow_version_is_flagged(matrix: Plan) -> None:
+    """inline3 plans Airflow 3.0.6 with the plugins.zip built for the default 2.10.3 (artifacts.json says so):
+    a check block warns (the wheelhouse follows one image); the 2.10.3 rows do not."""
+    flagged = "was built for another Airflow version than airflow_version = "
+    text = " ".join(matrix.text.split())  # terraform wraps warnings
+    assert f"{flagged}3.0.6" in text
+    assert f"{flagged}2.10.3" not in text
