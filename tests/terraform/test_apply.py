@@ -135,8 +135,10 @@ def assert_artifacts_pinned(aws: LocalAws, env: dict[str, Any]) -> tuple[str, by
     plugins = s3.get_object(Bucket=bucket, Key=env["PluginsS3Path"], VersionId=env["PluginsS3ObjectVersion"])[
         "Body"
     ].read()
-    wheels = [n for n in zipfile.ZipFile(io.BytesIO(plugins)).namelist() if n.endswith(".whl")]
-    assert len(wheels) == 1, wheels
+    # our wheel (the wheelhouse beside it holds the dependencies the image lacks)
+    names = zipfile.ZipFile(io.BytesIO(plugins)).namelist()
+    wheels = [n for n in names if n.startswith("airflow_openmetadata_lineage-") and n.endswith(".whl")]
+    assert len(wheels) == 1, names
     assert f"/usr/local/airflow/plugins/{wheels[0]}" in requirements.decode()
     return requirements.decode(), plugins
 
