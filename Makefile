@@ -7,7 +7,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: test demo venvs artifacts lint unit integration coverage-erase coverage bench bench-short clean
 
 venvs:
-	scripts/bootstrap.sh driver airflow2 airflow3 airflow2-ol airflow3-ol oracle checkov om-schemas
+	scripts/bootstrap.sh driver airflow2 airflow3 airflow2-ol airflow3-ol oracle checkov om-schemas mwaa
 
 artifacts: venvs
 	$(PY) scripts/build_artifacts.py

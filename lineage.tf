@@ -19,7 +19,9 @@ locals {
   # The other attributes must already be one-line printable ASCII (checked in variable "openmetadata").
   lineage_plain_attributes = ["api_endpoint", "airflow_service_name", "client_id", "domain", "org_url", "email", "authority", "token_endpoint", "audience", "token_endpoint_auth_method"]
 
-  lineage_backend_class = "airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend"
+  # The guard at the root of plugins.zip (python/shim/): delegates to the wheel's backend, and keeps every Airflow 2
+  # process alive with lineage off when the wheel did not install (a wheel class would kill them all).
+  lineage_backend_class = "openmetadata_lineage_shim.OpenMetadataLineageBackend"
 
   ##############################################################################
   # Derived values (everything below follows from the table)

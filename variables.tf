@@ -13,13 +13,13 @@ variable "name" {
 }
 
 variable "airflow_version" {
-  description = "Airflow version of the environment (2.x uses the wheel's lineage backend, 3.x its listener plugin), e.g. \"2.10.3\" or \"3.0.6\"."
+  description = "Airflow version of the environment: one of the MWAA versions in mwaa/versions.json (2.9.2, 2.10.1, 2.10.3, 2.11.0, 2.11.2, 3.0.6, 3.2.1, 3.3.1). 2.x uses the wheel's lineage backend, 3.x its listener plugin; plugins.zip carries the wheels this version's image lacks."
   type        = string
   default     = "2.10.3"
 
   validation {
-    condition     = can(regex("^[23]\\.[0-9]+\\.[0-9]+$", var.airflow_version))
-    error_message = "airflow_version must be an MWAA Airflow 2.x or 3.x version such as \"2.10.3\" or \"3.0.6\"."
+    condition     = contains(keys(jsondecode(file("${path.module}/mwaa/versions.json")).versions), var.airflow_version)
+    error_message = "airflow_version must be an Airflow version MWAA offers: one of ${join(", ", keys(jsondecode(file("${path.module}/mwaa/versions.json")).versions))} (mwaa/versions.json)."
   }
 }
 
@@ -394,12 +394,12 @@ variable "dags_dir" {
 }
 
 variable "plugins_dir" {
-  description = "Local folder whose files go into plugins.zip beside the wheel (used when artifacts.build_at_apply = true; with prebuilt artifacts pass it to scripts/build_artifacts.py --plugins-dir)."
+  description = "Local folder whose files go into plugins.zip beside the wheel (apply-time build; with a prebuilt plugins.zip pass it to scripts/build_artifacts.py --plugins-dir). Wheels at its root join the wheelhouse: requirements.txt installs from there (--find-links), e.g. for extra_requirements with no route to PyPI."
   type        = string
   default     = null
 
   validation {
-    condition     = var.plugins_dir == null || var.artifacts.build_at_apply
+    condition     = var.plugins_dir == null || coalesce(var.artifacts.build_at_apply, var.artifacts.plugins_zip_path == null)
     error_message = "plugins_dir is only used by an apply-time build: set artifacts.build_at_apply = true, or build plugins.zip yourself with scripts/build_artifacts.py --plugins-dir <dir> and leave plugins_dir unset."
   }
 }
@@ -418,12 +418,15 @@ variable "extra_requirements" {
 variable "artifacts" {
   description = <<-EOT
     Where the wheel and plugins.zip come from.
-    build_at_apply = false (default): upload plugins_zip_path (default <module>/build/plugins.zip, made by `make artifacts`); plan fails clearly if it is missing.
-    build_at_apply = true: run `<python> scripts/build_artifacts.py` during apply (python needs hatchling or pip), rebuilding when the python/ sources or plugins_dir change; plan never needs the file.
+    build_at_apply = null (default): true unless plugins_zip_path is set, so the module works as a git source with no setup.
+    build_at_apply = true: run `<python> scripts/build_artifacts.py --airflow-version <v> --extras <provider's>` during apply (python3 with pip; PyPI or PIP_INDEX_URL reachable for the wheels the image lacks: azure, google), rebuilding when the python/ sources, the Airflow version, the extras or plugins_dir change; plan never needs the file.
+    build_at_apply = false: upload plugins_zip_path (default <module>/build/plugins.zip, made by `make artifacts`); plan fails clearly if it is missing.
     wheel_filename: the wheel's file name inside plugins.zip (default derived from python/pyproject.toml).
+    no_index: add --no-index to requirements.txt (install only from plugins.zip: for environments with no route to PyPI; extra_requirements must then be wheels at the root of plugins_dir).
   EOT
   type = object({
-    build_at_apply   = optional(bool, false)
+    no_index         = optional(bool, false)
+    build_at_apply   = optional(bool)
     plugins_zip_path = optional(string)
     wheel_filename   = optional(string)
     python           = optional(string, "python3")

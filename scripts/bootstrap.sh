@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates every virtualenv the tests, the demo and the benchmarks use. Idempotent: a venv is rebuilt only when
 # its requirements file changed (stamp = sha256 of the file).
-# Usage: scripts/bootstrap.sh [driver|airflow2|airflow3|airflow2-ol|airflow3-ol|oracle|official|checkov|om-schemas ...]
+# Usage: scripts/bootstrap.sh [driver|airflow2|airflow3|airflow2-ol|airflow3-ol|oracle|official|checkov|om-schemas|mwaa ...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -64,12 +64,41 @@ build_schema_line() {  # line version nodeps|deps extra...: .venvs/om-<line> wit
 }
 
 schema_lines() {  # every line of tests/emulators/schema_lines.py, built side by side
-  local pids=() line
+  local pids=() line rc=0
   while read -r line; do
     # shellcheck disable=SC2086
     build_schema_line $line & pids+=($!)
   done < <("$(pick_python python3.11 python3)" tests/emulators/schema_lines.py --install)
-  for pid in "${pids[@]}"; do wait "$pid"; done
+  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+  [ $rc -eq 0 ] || { echo "bootstrap: an om-<line> venv failed (see above)" >&2; exit 1; }
+}
+
+# MWAA image stand-ins (mwaa-<version>, one per row of mwaa/versions.json, on that image's Python): the image's
+# installed packages (its BOM) plus the dependencies the BOM does not list, all under the image's constraints. No
+# wheel of ours: tests install plugins.zip + requirements.txt into an overlay, as MWAA does. Built concurrently.
+build_mwaa_venvs() {
+  local versions v py pids=() rc=0
+  versions=$("$(pick_python python3.11 python3)" -c 'import json; print(" ".join(json.load(open("mwaa/versions.json"))["versions"]))')
+  for v in $versions; do
+    py=$("$(pick_python python3.11 python3)" -c "import json; print(json.load(open('mwaa/versions.json'))['versions']['$v']['python'])")
+    build_mwaa_venv "$v" "$(pick_python "python$py")" > "$venvs/mwaa-$v.log" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+  cat "$venvs"/mwaa-*.log
+  [ $rc -eq 0 ] || { echo "bootstrap: an mwaa-<version> venv failed (see above)" >&2; exit 1; }
+}
+
+build_mwaa_venv() {  # version python
+  local v=$1 py=$2 dir="$venvs/mwaa-$1" stamp t0=$SECONDS
+  stamp=$(cat mwaa/"$v"/*.txt | sha256sum | cut -c1-16)
+  if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then echo "==> venv mwaa-$v up to date"; return; fi
+  rm -rf "$dir"
+  "$uv" venv -q --python "$py" "$dir"
+  VIRTUAL_ENV="$dir" "$uv" pip install -q -r mwaa/"$v"/bom_python_packages.txt \
+    -c mwaa/"$v"/airflow_constraints.txt -c mwaa/"$v"/mwaa_essential_constraints.txt
+  echo "$stamp" > "$dir/.stamp"
+  echo "==> venv mwaa-$v ready in $((SECONDS - t0)) s"
 }
 
 targets=${*:-driver airflow2 airflow3 oracle}
@@ -84,6 +113,7 @@ for t in $targets; do
     official) build_venv official "$(pick_python python3.11 python3)" requirements/official.txt ;;
     checkov)  build_venv checkov  "$(pick_python python3.11 python3)" requirements/checkov.txt ;;
     om-schemas) schema_lines ;;
+    mwaa)     build_mwaa_venvs ;;
     *) echo "bootstrap: unknown venv $t" >&2; exit 2 ;;
   esac
 done

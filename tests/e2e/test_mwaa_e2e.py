@@ -80,7 +80,7 @@ def _assert_environment(aws: LocalAws, deployment: Deployment, outputs: dict[str
         "MWAA holds other lineage options than the module reports"
     )
     if env["AirflowVersion"].startswith("2."):
-        assert options["lineage.backend"] == "airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend"
+        assert options["lineage.backend"] == "openmetadata_lineage_shim.OpenMetadataLineageBackend"
     else:  # Airflow 3 has no lineage backend: the wheel's listener plugin loads by entry point
         assert "lineage.backend" not in options
     assert env["PluginsS3ObjectVersion"] == outputs["plugins_s3_object_version"]

@@ -100,6 +100,7 @@ def module_snapshot(tmp: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "build", "dist", ".pytest_cache")
     shutil.copytree(REPO / "python", snapshot / "python", ignore=ignore)
     shutil.copytree(REPO / "examples", snapshot / "examples", ignore=ignore)
+    shutil.copytree(REPO / "mwaa", snapshot / "mwaa")  # the support table and each image's constraints
     (snapshot / "scripts").mkdir()
     shutil.copy2(REPO / "scripts" / "build_artifacts.py", snapshot / "scripts" / "build_artifacts.py")
     return snapshot
@@ -134,8 +135,10 @@ def assert_artifacts_pinned(aws: LocalAws, env: dict[str, Any]) -> tuple[str, by
     plugins = s3.get_object(Bucket=bucket, Key=env["PluginsS3Path"], VersionId=env["PluginsS3ObjectVersion"])[
         "Body"
     ].read()
-    wheels = [n for n in zipfile.ZipFile(io.BytesIO(plugins)).namelist() if n.endswith(".whl")]
-    assert len(wheels) == 1, wheels
+    # our wheel (the wheelhouse beside it holds the dependencies the image lacks)
+    names = zipfile.ZipFile(io.BytesIO(plugins)).namelist()
+    wheels = [n for n in names if n.startswith("airflow_openmetadata_lineage-") and n.endswith(".whl")]
+    assert len(wheels) == 1, names
     assert f"/usr/local/airflow/plugins/{wheels[0]}" in requirements.decode()
     return requirements.decode(), plugins
 

@@ -16,6 +16,16 @@ from tests.terraform.harness import REPO
 
 SCRIPT = REPO / "scripts" / "build_artifacts.py"
 WHEEL = "airflow_openmetadata_lineage-0.1.0-py3-none-any.whl"
+SHIM = "openmetadata_lineage_shim.py"
+# What MWAA 2.10.3's image lacks for every extra (msal, google-auth and its deps), at its constraints' pins.
+WHEELHOUSE_2_10_3 = [
+    "cachetools-5.5.0-py3-none-any.whl",
+    "google_auth-2.35.0-py2.py3-none-any.whl",
+    "msal-1.31.0-py3-none-any.whl",
+    "pyasn1-0.6.1-py3-none-any.whl",
+    "pyasn1_modules-0.4.0-py3-none-any.whl",
+    "rsa-4.9-py3-none-any.whl",
+]
 
 
 def build(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -54,9 +64,9 @@ def test_two_builds_are_byte_identical(built_artifacts: Path, tmp_path: Path) ->
 def test_plugins_zip_layout(built_artifacts: Path) -> None:
     with zipfile.ZipFile(built_artifacts / "plugins.zip") as zf:
         infos = zf.infolist()
-        assert [i.filename for i in infos] == [WHEEL]
-        assert infos[0].date_time == (1980, 1, 1, 0, 0, 0)
-        assert (infos[0].external_attr >> 16) & 0o777 == 0o644
+        assert [i.filename for i in infos] == sorted([WHEEL, SHIM, *WHEELHOUSE_2_10_3])
+        assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+        assert {(i.external_attr >> 16) & 0o777 for i in infos} == {0o644}
         with zf.open(WHEEL) as fh, zipfile.ZipFile(fh) as wheel:
             names = wheel.namelist()
     assert "airflow_openmetadata_lineage/__init__.py" in names
@@ -70,7 +80,7 @@ def test_plugins_dir_included_sorted_without_caches(plugins_dir: Path, tmp_path:
     with zipfile.ZipFile(tmp_path / "a" / "plugins.zip") as zf:
         names = zf.namelist()
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
-    assert names == sorted([WHEEL, "my_plugin.py", "sub/helper.sh"])
+    assert names == sorted([WHEEL, SHIM, *WHEELHOUSE_2_10_3, "my_plugin.py", "sub/helper.sh"])
     assert modes["sub/helper.sh"] == 0o755 and modes["my_plugin.py"] == 0o644
 
 
@@ -91,9 +101,62 @@ def test_source_change_changes_bytes(tmp_path: Path) -> None:
         (("--plugins-dir", "/nonexistent/plugins"), "--plugins-dir: /nonexistent/plugins is not a directory"),
         (("--python-dir", "/nonexistent/python"), "--python-dir: no pyproject.toml in /nonexistent/python"),
         (("--expect-wheel", "other-1.0-py3-none-any.whl"), "expects other-1.0-py3-none-any.whl"),
+        (("--airflow-version", "2.10.5"), "--airflow-version 2.10.5: not in mwaa/versions.json (2.9.2, "),
+        (("--extras", "azure,snowflake"), "--extras: the wheel has no extra ['snowflake']"),
     ],
 )
 def test_bad_inputs_named(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
     proc = build(tmp_path, *args)
     assert proc.returncode == 1
     assert message in proc.stderr
+
+
+DEAD_INDEX = {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_CONFIG_FILE": "/dev/null"}
+
+
+def zip_names(out: Path) -> list[str]:
+    with zipfile.ZipFile(out / "plugins.zip") as zf:
+        return zf.namelist()
+
+
+def test_no_extras_need_no_network(tmp_path: Path) -> None:
+    """no-auth / openmetadata / auth0 / custom-oidc (and aws: boto3 is in every image): the image has every
+    dependency, so the build downloads nothing (a dead index proves it)."""
+    env = {**__import__("os").environ, **DEAD_INDEX}
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(tmp_path), "-q", "--extras", "aws,okta"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert zip_names(tmp_path) == [WHEEL, SHIM]
+    manifest = json.loads((tmp_path / "artifacts.json").read_text())
+    assert manifest["extras"] == "aws,okta" and manifest["wheelhouse"] == ""
+
+
+def test_wheelhouse_follows_the_image_and_its_python(tmp_path: Path) -> None:
+    """azure on 3.3.1 (Python 3.12): msal at 3.3.1's pin; nothing the image has (requests, PyJWT, ...)."""
+    assert build(tmp_path, "--airflow-version", "3.3.1", "--extras", "azure").returncode == 0
+    assert zip_names(tmp_path) == sorted([WHEEL, SHIM, "msal-1.37.0-py3-none-any.whl"])
+    manifest = json.loads((tmp_path / "artifacts.json").read_text())
+    assert (manifest["airflow_version"], manifest["python"]) == ("3.3.1", "3.12")
+
+
+def test_wheelhouse_reads_the_wheels_own_requirements(tmp_path: Path) -> None:
+    """A dependency another engineer adds to pyproject.toml is picked up with no change here: msal made
+    unconditional joins the wheelhouse with no extra selected; sqlparse (in the image) does not."""
+    import shutil
+
+    python = tmp_path / "python"
+    shutil.copytree(REPO / "python", python, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests"))
+    pyproject = python / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(
+        text.replace(
+            'dependencies = ["requests>=2.27"]', 'dependencies = ["requests>=2.27", "msal>=1.20", "sqlparse"]'
+        )
+    )
+    assert build(tmp_path / "out", "--python-dir", str(python), "--extras", "").returncode == 0
+    assert zip_names(tmp_path / "out") == sorted([WHEEL, SHIM, "msal-1.31.0-py3-none-any.whl"])

@@ -18,7 +18,7 @@ import pytest
 
 from tests.terraform.harness import Plan, Terraform, iter_strings, write_modules_root
 
-BACKEND = "airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend"
+BACKEND = "openmetadata_lineage_shim.OpenMetadataLineageBackend"  # the guard at the root of plugins.zip
 WHEEL = "/usr/local/airflow/plugins/airflow_openmetadata_lineage-0.1.0-py3-none-any.whl"
 ENDPOINT = "https://om.example.com:8585/api"
 
@@ -281,7 +281,7 @@ def test_requirements_and_object_versions(matrix: Plan, row: str) -> None:
     requirements = matrix.after(f"module.{row}.aws_s3_object.requirements")["content"]
     lines = [line for line in requirements.splitlines() if line and not line.startswith("#")]
     extra_lines = spec.get("inputs", {}).get("extra_requirements", [])
-    assert lines == [WHEEL + spec["extras"], *extra_lines]
+    assert lines == ["--find-links /usr/local/airflow/plugins", WHEEL + spec["extras"], *extra_lines]
     if not extra_lines:
         assert not any(line.startswith(("-c", "--constraint")) for line in lines)  # MWAA's constraints kept
     unknown = matrix.after_unknown(f"module.{row}.aws_mwaa_environment.this")
@@ -424,3 +424,12 @@ def test_execution_role_allows_the_mwaa_calls_and_nothing_outside(matrix: Plan, 
     assert not refused, f"calls MWAA needs are not allowed: {refused}"
     granted = [c for c in denied_calls(env) if decide([policy], c) == "allow"]
     assert not granted, f"calls outside the environment are allowed: {granted}"
+
+
+def test_prebuilt_zip_for_another_airflow_version_is_flagged(matrix: Plan) -> None:
+    """inline3 plans Airflow 3.0.6 with the plugins.zip built for the default 2.10.3 (artifacts.json says so):
+    a check block warns (the wheelhouse follows one image); the 2.10.3 rows do not."""
+    flagged = "was built for another Airflow version than airflow_version = "
+    text = " ".join(matrix.text.split())  # terraform wraps warnings
+    assert f"{flagged}3.0.6" in text
+    assert f"{flagged}2.10.3" not in text

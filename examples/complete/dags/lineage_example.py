@@ -9,6 +9,7 @@ with DAG("lineage_example", start_date=datetime(2024, 1, 1), schedule=None, catc
     BashOperator(
         task_id="copy_orders",
         bash_command="echo copying orders",
-        inlets={"tables": ["mysql.shop.public.orders"]},
-        outlets={"tables": ["snowflake.analytics.public.orders"]},
+        # Always a list: Airflow >= 3.1 keeps only the keys of a bare dict.
+        inlets=[{"tables": ["mysql.shop.public.orders"]}],
+        outlets=[{"tables": ["snowflake.analytics.public.orders"]}],
     )

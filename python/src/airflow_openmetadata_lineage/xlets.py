@@ -111,17 +111,46 @@ def to_fqns(xlet: Any) -> list[str]:
     return fqns
 
 
-def collect(xlets: Optional[Iterable[Any]]) -> list[str]:
-    """All table FQNs of a task's inlets or outlets, de-duplicated, order kept."""
+# Airflow >= 3.1 calls list() on a bare dict given as inlets/outlets: {"tables": [...]} arrives as ["tables"].
+_DICT_FORM_KEYS = {"tables", "entity", "fqn"}
+
+
+def _lost_dict_keys(xlets: list[Any]) -> list[str]:
+    return [x for x in xlets if isinstance(x, str) and x in _DICT_FORM_KEYS]
+
+
+def collect(xlets: Optional[Iterable[Any]], task: Optional[str] = None, kind: str = "inlets") -> list[str]:
+    """All table FQNs of a task's inlets or outlets, de-duplicated, order kept. `task` (dag.task) names the
+    task in the warning about a bare dict that Airflow >= 3.1 reduced to its keys."""
     if xlets is None:
         return []
     if isinstance(xlets, (dict, str)) or not isinstance(xlets, Iterable):
         xlets = [xlets]
+    xlets = list(xlets)
+    lost = _lost_dict_keys(xlets)
+    if lost:
+        _warn_dict_form(task or "?", kind, lost)
+        xlets = [x for x in xlets if not (isinstance(x, str) and x in _DICT_FORM_KEYS)]
     seen: dict[str, None] = {}
     for xlet in xlets:
         for fqn in to_fqns(xlet):
             seen.setdefault(fqn, None)
     return list(seen)
+
+
+def _warn_dict_form(task: str, kind: str, keys: list[str]) -> None:
+    with _warned_lock:
+        if f"dict-form:{task}" in _warned:
+            return
+        _warned.add(f"dict-form:{task}")
+    log.warning(
+        "OpenMetadata lineage: task %s: %s=%s is what Airflow >= 3.1 leaves of a bare dict (only its keys), "
+        'so its tables are lost. Wrap the dict in a list: %s=[{"tables": [...]}] works on every Airflow.',
+        task,
+        kind,
+        keys,
+        kind,
+    )
 
 
 def reset_warnings() -> None:
