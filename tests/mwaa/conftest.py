@@ -62,17 +62,21 @@ def module_outputs(
     )
     tf = Terraform(workdir, cli_config=tf_cli_config)
     zip_path = str(plugins[VERSIONS[0]]["zip"])
-    modules = {
-        row: {
+    credential_keys = ("jwt_token", "secret_key", "client_secret", "private_key")
+    modules = {}
+    for row in PROVIDERS.values():
+        om = dict(ROWS[row]["om"])
+        # credentials go through the ephemeral openmetadata_credentials input (the module's default path)
+        credentials = {k: om.pop(k) for k in credential_keys if k in om}
+        modules[row] = {
             "name": f"om-{row.replace('_', '-')}",
             "vpc_id": "vpc-0abc",
             "private_subnet_ids": ["subnet-0a", "subnet-0b"],
             "secret_recovery_window_in_days": 0,
             "artifacts": {"plugins_zip_path": zip_path},
-            "openmetadata": ROWS[row]["om"],
+            "openmetadata": om,
+            **({"openmetadata_credentials": credentials} if credentials else {}),
         }
-        for row in PROVIDERS.values()
-    }
     variables = write_modules_root(workdir, modules)
     tf.init()
     plan = tf.plan(variables, name="mwaa")
