@@ -205,14 +205,16 @@ resource "aws_s3_object" "dags" {
   depends_on = [aws_s3_bucket_versioning.this, aws_s3_bucket_server_side_encryption_configuration.this]
 }
 
+locals {
+  # The Airflow version a prebuilt plugins.zip was built for (its artifacts.json), or ours when it says nothing.
+  prebuilt_zip_manifest        = "${dirname(local.plugins_zip_path)}/artifacts.json"
+  prebuilt_zip_airflow_version = fileexists(local.prebuilt_zip_manifest) ? try(jsondecode(file(local.prebuilt_zip_manifest)).airflow_version, var.airflow_version) : var.airflow_version
+}
+
 # A prebuilt plugins.zip carries the wheelhouse of one MWAA image: say so when it was built for another version.
 check "prebuilt_plugins_zip_matches_airflow_version" {
   assert {
-    condition = (
-      local.artifacts_build_at_apply
-      || !fileexists("${dirname(local.plugins_zip_path)}/artifacts.json")
-      || try(jsondecode(file("${dirname(local.plugins_zip_path)}/artifacts.json")).airflow_version, var.airflow_version) == var.airflow_version
-    )
+    condition     = local.artifacts_build_at_apply || local.prebuilt_zip_airflow_version == var.airflow_version
     error_message = "artifacts: ${local.plugins_zip_path} was built for another Airflow version than airflow_version = ${var.airflow_version} (see artifacts.json beside it); its wheelhouse follows that image. Rebuild with scripts/build_artifacts.py --airflow-version ${var.airflow_version}."
   }
 }
