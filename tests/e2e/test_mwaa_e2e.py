@@ -16,7 +16,7 @@ from tests.e2e.deploy import DAG_ID, SERVICE, TABLES, Deployment
 from tests.emulators.identity import IdentityServers
 from tests.helpers.airflow_runner import DagRunResult
 from tests.helpers.local_aws import LocalAws
-from tests.helpers.openmetadata import OpenMetadataEmulator, rejected
+from tests.helpers.openmetadata import OpenMetadataEmulator, rejected, sso_users
 
 PIPELINE = f"{SERVICE}.{DAG_ID}"
 EDGES = {
@@ -119,7 +119,7 @@ def test_jwt_then_custom_oidc_after_an_in_place_update(
         # Switch to custom-oidc: OpenMetadata now trusts only the identity server's tokens.
         om.reset()
         om.seed_tables(*TABLES)
-        om.set_auth(**identity.om_auth())
+        om.set_auth(**identity.om_auth(), users=sso_users(identity))
         identity.reset()
         options = identity.options("custom-oidc")
         openmetadata = {
@@ -194,13 +194,13 @@ def test_no_internet_environment_custom_oidc_then_azure(
     module's network (no way out but endpoints, checked in moto) plus the environment's options and artifacts
     running a DAG."""
     om.seed_tables(*TABLES)
-    om.set_auth(**identity.om_auth())
+    om.set_auth(**identity.om_auth(), users=sso_users(identity))
     identity.reset()
     try:
         for provider in ("custom-oidc", "azure"):
             om.reset()
             om.seed_tables(*TABLES)
-            om.set_auth(**identity.om_auth())
+            om.set_auth(**identity.om_auth(), users=sso_users(identity))
             options = identity.options(provider)
             keys = {
                 "custom-oidc": ("client_id", "secret_key", "token_endpoint"),

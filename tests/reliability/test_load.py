@@ -31,6 +31,8 @@ def kind(request: dict[str, Any]) -> str:
         return f"{request['method']} status"
     if path.startswith("/api/v1/tables/name/"):
         return "GET table"
+    if path.startswith("/api/v1/lineage/getLineageEdge/"):
+        return "GET edge"
     return f"{request['method']} {path.removeprefix('/api')}"
 
 
@@ -94,10 +96,13 @@ def test_200_processes_one_worker(om_sso: OpenMetadataEmulator, idp: IdentitySer
     assert tokens <= PROCESSES + refused, f"{tokens} token requests for {PROCESSES} processes; {SUMMARY[-1]}"
     assert refused <= PROCESSES // 8, Counter((r["status"], kind(r)) for r in requests)
     kinds = Counter(kind(r) for r in requests if r["status"] != 401)
-    assert kinds["PUT /v1/services/pipelineServices"] == 1, kinds
-    assert kinds["PUT /v1/pipelines"] == 1, kinds
+    # get-or-create, one per worker (single flight): one lookup and one create of the service and pipeline
+    assert kinds["POST /v1/services/pipelineServices"] == 1 and kinds["POST /v1/pipelines"] == 1, kinds
+    assert not kinds["PUT /v1/services/pipelineServices"] and not kinds["PUT /v1/pipelines"], kinds
     assert kinds["GET table"] <= TASKS + 1, kinds
-    assert kinds["PUT status"] == PROCESSES and kinds["PUT /v1/lineage"] == PROCESSES, kinds
+    # every task's status; each edge looked up and written once per worker, then remembered
+    assert kinds["PUT status"] == PROCESSES, kinds
+    assert kinds["GET edge"] == TASKS and kinds["PUT /v1/lineage"] == TASKS, kinds
     assert len(requests) - refused <= 2 * PROCESSES + 2 * (TASKS + 1) + 2, "request storm"
 
     state = om.state()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.local_aws import LocalAws
+from tests.helpers.local_aws import LocalAws, delete_routed_network, routed_network
 from tests.terraform.harness import REPO, HarnessError, Terraform, provider_mirror, require_terraform
 
 TIMEOUTS = 'timeouts = { create = "5m", update = "5m", delete = "5m" }'
@@ -75,13 +75,8 @@ def test_readme_example_from_a_git_source_plans_applies_and_settles(aws: LocalAw
     clone = tmp_path / "module-clone"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     ec2 = aws.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.71.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.71.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, az in ((1, "a"), (2, "b"))
-    ]
+    network = routed_network(ec2, "10.71")  # the caller's VPC: private subnets routed through a NAT gateway
+    vpc, subnets = network["vpc_id"], network["subnet_ids"]
     root = platform_root(tmp_path, clone, commit, vpc, subnets)
     aws.write_override(root)
     tf = Terraform(root)
@@ -111,6 +106,4 @@ def test_readme_example_from_a_git_source_plans_applies_and_settles(aws: LocalAw
         assert tf.plan_exitcode(variables) == 0, "the second plan is not empty"
     finally:
         tf.destroy(variables)
-        for subnet in subnets:
-            ec2.delete_subnet(SubnetId=subnet)
-        ec2.delete_vpc(VpcId=vpc)
+        delete_routed_network(ec2, network)

@@ -418,6 +418,20 @@ class Reporter:
         mark = _edge_mark(pipeline.id, columns)
         if self.cache.get(key) == mark:
             return  # this worker merged exactly this already
+        with self.cache.single_flight(key, deadline):  # one merge per worker: no racing PUTs of a new edge
+            if self.cache.get(key) != mark:
+                self._merge_edge(key, mark, from_id, to_id, pipeline, columns, deadline)
+
+    def _merge_edge(
+        self,
+        key: str,
+        mark: str,
+        from_id: str,
+        to_id: str,
+        pipeline: _Pipeline,
+        columns: list[dict[str, Any]],
+        deadline: float,
+    ) -> None:
         stored = self._stored_edge(from_id, to_id, deadline)
         if stored is None:
             self.client.put("/v1/lineage", lineage_body(from_id, to_id, pipeline.id, columns), deadline)
