@@ -47,7 +47,7 @@ def line_runs(
     runs = {}
     for version in LINES:
         venv = install(version, plugins, module_outputs["no-auth"]["requirements"], tmp)
-        env = lineage_env(om_server.api_url)
+        env = lineage_env(om_server.api_url, **om_server.bot_env())  # auth is on, like the server
         airflow3 = version.startswith("3.")
         if airflow3:
             env.pop("AIRFLOW__LINEAGE__BACKEND")

@@ -20,7 +20,7 @@ def test_bare_dict_on_3_3_1_warns_once_with_the_fix(
     om_server: OpenMetadataEmulator, plugins: dict[str, Any], module_outputs: dict[str, Any], tmp_path: Path
 ) -> None:
     venv = install("3.3.1", plugins, module_outputs["no-auth"]["requirements"], tmp_path, tag="dict-form")
-    env = lineage_env(om_server.api_url)
+    env = lineage_env(om_server.api_url, **om_server.bot_env())  # auth is on, like the server
     env.pop("AIRFLOW__LINEAGE__BACKEND")
     env["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(plugins["3.3.1"]["dir"])
     om_server.reset()
