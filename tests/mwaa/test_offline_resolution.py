@@ -83,13 +83,15 @@ def test_installs_with_no_index(
 def test_without_the_wheelhouse_azure_and_google_fail(
     plugins: dict[str, dict[str, Any]], module_outputs: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
-    """The guard works: with only the wheel in the plugins folder (the old plugins.zip), azure and google do
-    not resolve offline (ResolutionImpossible on msal / google-auth), no-auth still does."""
+    """The guard works: with only the wheel (and sqlglot, its core dependency) in the plugins folder, azure
+    and google do not resolve offline (ResolutionImpossible on msal / google-auth), no-auth still does."""
     version = "2.10.3"
     only_wheel = tmp_path / "plugins"
     only_wheel.mkdir()
-    wheel = next(Path(plugins[version]["dir"]).glob("airflow_openmetadata_lineage-*.whl"))
-    (only_wheel / wheel.name).write_bytes(wheel.read_bytes())
+    # the wheel and its core dependency the image lacks (sqlglot): what no extra needs
+    for pattern in ("airflow_openmetadata_lineage-*.whl", "sqlglot-*.whl"):
+        wheel = next(Path(plugins[version]["dir"]).glob(pattern))
+        (only_wheel / wheel.name).write_bytes(wheel.read_bytes())
     rcs = {}
     for provider in ("azure", "google", "no-auth"):
         req = local_requirements(
