@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.local_aws import LocalAws
 from tests.terraform.harness import (
     REPO,
     HarnessError,
@@ -84,3 +85,16 @@ def plan_root(
     tf = Terraform(workdir, cli_config=tf_cli_config)
     tf.init()
     return tf
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[LocalAws]:
+    """Local AWS (moto + the MWAA emulator) for one test module's applies."""
+    try:
+        require_terraform()
+        provider_mirror()
+        local = LocalAws(delay=1.0).start()
+    except HarnessError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield local
+    local.stop()

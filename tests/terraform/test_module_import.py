@@ -12,27 +12,12 @@ import io
 import re
 import subprocess
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.helpers.local_aws import LocalAws, delete_routed_network, routed_network
-from tests.terraform.harness import REPO, HarnessError, Terraform, provider_mirror, require_terraform
+from tests.terraform.harness import REPO, Terraform
 
 TIMEOUTS = 'timeouts = { create = "5m", update = "5m", delete = "5m" }'
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[LocalAws]:
-    try:
-        require_terraform()
-        provider_mirror()
-        local = LocalAws(delay=1.0).start()
-    except HarnessError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield local
-    local.stop()
 
 
 def readme_example() -> str:
