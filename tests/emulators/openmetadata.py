@@ -36,6 +36,18 @@ Update rules, as the real server applies them (openmetadata-service, cited by cl
 - A pipeline status PUT replaces the record at that timestamp; task names must exist (400 "Invalid task
   name"); the status list of an unknown pipeline reads as 200 with no data.
 
+Latency model (tests/emulators/latency.py; off unless set): every /api/ answer waits `fixed_ms` +
+`per_kind_ms[kind]` + uniform [0, `jitter_ms`] after the request was handled, and with `drip_bytes_per_s`
+its body is sent at that rate. Kinds: `read` (GET), `status_put` (PUT .../pipelines/{fqn}/status),
+`lineage_put` (PUT /v1/lineage, PATCH /v1/lineage/...), `write` (any other PUT/POST/PATCH). The request
+log entry carries its `kind` and the `latency_ms` slept. Why status and lineage PUTs are the slow kinds on a
+real server: they update the search index synchronously inside the request. `LineageRepository.addLineage`
+inserts the relationship and then calls `addLineageToSearch` (an Elasticsearch/OpenSearch update of both
+entities' lineage documents) before it answers; `PipelineRepository.addPipelineStatus` writes the time-series
+row and re-indexes the pipeline (the entity's search document carries its latest status), where a GET is one
+cached DB read (openmetadata-service, org.openmetadata.service.jdbi3). Faults still apply first (a `delay`
+fault adds to the model, a `status` fault answer is delayed like any other answer; a `reset` is not).
+
 Emulated, in memory: pipeline services; pipelines with tasks (FQNs `service.pipeline[.task]`, names
 with dots quoted), version bump on a write that changes something; statuses per timestamp; tables with
 columns (seeded through the admin API); lineage edges keyed by (from, to); users and bots;
@@ -53,7 +65,10 @@ Test-only admin API under `/__admin/` (no auth): `POST reset`, `POST tables {"fq
 "audience", "users"}`, `POST token {"sub", "ttl", "bot"}` (a bot token becomes that bot's current one),
 `POST server {"version", "edge_api"}` (`edge_api: false`: a server without getLineageEdge and lineage
 PATCH), `POST faults {"rules": [...]}` (modes: status, delay, reset, malformed, retry_after, trickle = a
-200 whose body drips one byte per delay_ms for `chunks` bytes). Audience is checked on SSO (JWKS) tokens
+200 whose body drips one byte per delay_ms for `chunks` bytes), `POST latency {"fixed_ms", "per_kind_ms":
+{"read", "status_put", "lineage_put", "write"}, "jitter_ms", "drip_bytes_per_s", "seed"}` / `GET latency`
+(the latency model below; `--latency JSON` or env OM_EMULATOR_LATENCY sets it at start-up, and `reset`
+goes back to that start-up model). Audience is checked on SSO (JWKS) tokens
 only: bot tokens carry none. Bot and user tokens minted here survive `reset` (they are identities).
 """
 
@@ -92,6 +107,9 @@ from metadata.generated.schema.type.entityLineage import LineageDetails
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # latency.py beside this file, run as a script
+from latency import LatencyModel, kind_of
 
 SERVER_VERSION = "1.12.14"
 BOT_ISSUER = "open-metadata.org"
@@ -199,6 +217,8 @@ class Store:
             self.edges: dict[tuple[str, str], dict[str, Any]] = {}
             self.requests: list[dict[str, Any]] = []
             self.faults: list[FaultRule] = []
+            # reset() restores the start-up model (--latency), not "none": a loaded server stays loaded
+            self.latency = LatencyModel.from_json(getattr(self, "startup_latency", None))
             self.auth = AuthConfig()
             self.server_version = SERVER_VERSION
             self.edge_api = True
@@ -541,6 +561,8 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
             "duration_ms": None,
             "subject": None,
             "fault": None,
+            "kind": kind_of(request.method, request.path),
+            "latency_ms": None,
             "body": body,
             "time": time.time(),
         }
@@ -561,8 +583,18 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
 
     @app.after_request
     def _after(resp: Response) -> Response:
-        if not request.path.startswith("/__admin/"):
-            _log(resp.status_code)
+        if request.path.startswith("/__admin/"):
+            return resp
+        with store.lock:
+            model = store.latency
+        if model.active and g.get("entry") is not None and g.get("fault") != "reset":
+            # the work is done (state written); the client now waits as on a loaded server (latency.py)
+            g.entry["latency_ms"] = model.wait(g.entry["kind"])
+            if model.drip_bytes_per_s and not resp.is_streamed:
+                body = resp.get_data()
+                resp.response = model.drip([body])
+                resp.headers["Content-Length"] = str(len(body))
+        _log(resp.status_code)
         return resp
 
     @app.errorhandler(ApiError)
@@ -1070,6 +1102,22 @@ def create_app(store: Store, verifier: TokenVerifier) -> Flask:
                 store.minted_users.add(sub)
         return json_response({"token": token})
 
+    @app.post("/__admin/latency")
+    def admin_latency() -> Response:
+        body = request.get_json(force=True, silent=True) or {}
+        try:
+            model = LatencyModel.from_json(body)
+        except (TypeError, ValueError) as exc:
+            raise ApiError(400, f"admin {exc}") from exc
+        with store.lock:
+            store.latency = model
+        return json_response({"ok": True, "latency": model.describe()})
+
+    @app.get("/__admin/latency")
+    def admin_get_latency() -> Response:
+        with store.lock:
+            return json_response(store.latency.describe())
+
     @app.post("/__admin/faults")
     def admin_faults() -> Response:
         body = request.get_json(force=True, silent=True) or {}
@@ -1127,6 +1175,7 @@ def serve(
     ssl_context: Any = None,
     tls_context: Any = None,
     tls_port_file: str | None = None,
+    latency: str | None = None,
 ) -> None:
     """Serve on `port` (https when `ssl_context`); with `tls_context`, also https on a second free port, same
     state (so one emulator process serves both plain and TLS clients)."""
@@ -1134,6 +1183,9 @@ def serve(
     # still logged by Flask's own logger.
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     store = Store()
+    if latency:
+        store.startup_latency = json.loads(latency)
+        store.latency = LatencyModel.from_json(store.startup_latency)
     app = create_app(store, TokenVerifier())
     server = Server(host, port, app, handler=QuietHandler, ssl_context=ssl_context)
     server.daemon_threads = True
@@ -1171,13 +1223,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--schema-venvs", help="the .venvs folder holding om-<line> venvs (other server lines)"
     )
+    parser.add_argument(
+        "--latency",
+        default=os.environ.get("OM_EMULATOR_LATENCY"),
+        help="start-up latency model, JSON as for POST /__admin/latency (env OM_EMULATOR_LATENCY)",
+    )
     args = parser.parse_args(argv)
     global SCHEMAS
     SCHEMAS = SchemaLines(args.schema_venvs)
     SCHEMAS.warm_up()
     ctx = tls_context(args.certfile, args.keyfile) if args.certfile else None
     extra = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
-    serve(args.host, args.port, args.port_file, ctx, extra, args.tls_port_file)
+    serve(args.host, args.port, args.port_file, ctx, extra, args.tls_port_file, args.latency)
 
 
 if __name__ == "__main__":

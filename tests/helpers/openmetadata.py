@@ -103,6 +103,33 @@ class OpenMetadataEmulator:
     def clear_faults(self) -> None:
         self._admin("POST", "faults", json={"rules": []})
 
+    def set_latency(
+        self,
+        fixed_ms: float = 0,
+        *,
+        read: float | None = None,
+        status_put: float | None = None,
+        lineage_put: float | None = None,
+        write: float | None = None,
+        jitter_ms: float = 0,
+        drip_bytes_per_s: float = 0,
+        seed: int | None = None,
+    ) -> dict[str, Any]:
+        """The latency model (tests/emulators/latency.py): every answer waits fixed_ms + the per-kind delay +
+        uniform [0, jitter_ms]; drip_bytes_per_s > 0 sends bodies at that rate. `set_latency()` = off."""
+        kinds = {"read": read, "status_put": status_put, "lineage_put": lineage_put, "write": write}
+        body = {
+            "fixed_ms": fixed_ms,
+            "per_kind_ms": {k: v for k, v in kinds.items() if v is not None},
+            "jitter_ms": jitter_ms,
+            "drip_bytes_per_s": drip_bytes_per_s,
+            "seed": seed,
+        }
+        return self._admin("POST", "latency", json=body)["latency"]
+
+    def latency(self) -> dict[str, Any]:
+        return self._admin("GET", "latency")
+
     # -- convenience views over state()
     def pipeline(self, fqn: str) -> dict[str, Any]:
         for pipeline in self.state()["pipelines"]:
