@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHIM_DIR = ROOT / "bench" / "shim"
 SHIM_CLASS = "bench_timing_backend.TimingBackend"
+PLUGINS_DIR = ROOT / "bench" / "plugins"  # bench_hook_timing: times the task-instance listener hooks
 
 
 @dataclass
@@ -59,12 +60,18 @@ def dags_test(
     shim: dict[str, str],
     log: Path,
     time_cap: float,
+    use_shim: bool = True,
+    env: dict[str, str] | None = None,
 ) -> RunResult:
-    """One DAG run in one process (all tasks; send_lineage runs in that process after each task)."""
+    """One DAG run in one process (all tasks; send_lineage and the listener hooks run in that process around
+    each task). `use_shim=False`: no `[lineage] backend` at all (the listener-only and no-lineage runs)."""
     extra = {f"AIRFLOW__LINEAGE__{key.upper()}": value for key, value in lineage.items()}
-    extra["AIRFLOW__LINEAGE__BACKEND"] = SHIM_CLASS
+    if use_shim:
+        extra["AIRFLOW__LINEAGE__BACKEND"] = SHIM_CLASS
     extra["PYTHONPATH"] = str(SHIM_DIR)
+    extra["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(PLUGINS_DIR)
     extra.update(shim)
+    extra.update(env or {})
     started = time.perf_counter()
     with log.open("wb") as out:
         proc = subprocess.Popen(

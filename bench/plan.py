@@ -12,8 +12,10 @@ class Plan:
     sizes: tuple[int, ...]
     repeats: int  # DAG runs per cell (DAGs over 50 tasks: 1; each run still gives one sample per task)
     import_repeats: int
-    latencies: tuple[int, ...]  # ms the emulator adds to every API answer
-    latency_tasks: int  # tasks reported per latency run (both backends)
+    latencies: tuple[int, ...]  # ms per request (latency model `fixed_ms`) of the critical-path section
+    chain_tasks: int  # tasks of the chain DAG that section runs (makespan with vs without lineage)
+    official_path_tasks: int  # tasks the official backend reports there (its reports are O(DAG^2) requests)
+    path_cap: float  # seconds one run of that section may take before it is stopped
     official_only_first: dict[int, int] = field(
         default_factory=dict
     )  # DAG size -> tasks the official reports
@@ -26,8 +28,10 @@ FULL = Plan(
     sizes=(10, 50, 200),
     repeats=3,
     import_repeats=7,
-    latencies=(0, 20, 100),
-    latency_tasks=2,
+    latencies=(0, 50, 300, 1000),
+    chain_tasks=20,
+    official_path_tasks=1,
+    path_cap=300.0,
     official_only_first={50: 1, 200: 1},
     time_cap=400.0,
     held_cap=300.0,
@@ -37,8 +41,10 @@ SHORT = Plan(
     sizes=(10,),
     repeats=1,
     import_repeats=3,
-    latencies=(0, 20, 100),
-    latency_tasks=1,
+    latencies=(0, 300),
+    chain_tasks=5,
+    official_path_tasks=1,
+    path_cap=120.0,
     time_cap=300.0,
     held_cap=45.0,
 )

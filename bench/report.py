@@ -1,4 +1,5 @@
-"""Turns bench results into the markdown table (ours | official | ratio) and checks issue 8's targets."""
+"""Turns bench results into the markdown tables (ours | official | ratio; the critical path of every backend
+side by side per latency), the PNG plot, and checks the targets (issue 8; the delivery issue's parts 4-5)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from plan import Plan
 from stats import mib, min_med, ratio, seconds
 
 IMPORT_TARGET_MS = 100.0
+CRITICAL_P95_TARGET_MS = (
+    10.0  # time the lineage code adds to a task's critical path, p95, any latency, up or down
+)
+MAKESPAN_TARGET = 1.05  # 20-task chain makespan / no-lineage makespan at 300 ms per request
+PATH_BACKENDS = ("none", "ours", "official", "openlineage")
 DOC_BEGIN = "<!-- bench:table:begin -->"
 DOC_END = "<!-- bench:table:end -->"
 
@@ -25,12 +31,12 @@ def _mm_seconds(values: list[float]) -> str:
 
 
 def _steady(results: dict, tasks: int, name: str) -> list[dict]:
-    cells = results["dag_sizes"].get(str(tasks), {}).get(name, [])
+    cells = results.get("dag_sizes", {}).get(str(tasks), {}).get(name, [])
     return [cell["steady"] for cell in cells if cell["steady"] is not None]
 
 
 def _cells(results: dict, tasks: int, name: str) -> list[dict]:
-    return results["dag_sizes"].get(str(tasks), {}).get(name, [])
+    return results.get("dag_sizes", {}).get(str(tasks), {}).get(name, [])
 
 
 def _run_requests(cell: dict, run: str, tasks: int, cap: float) -> str:
@@ -49,24 +55,174 @@ def _flatten(runs: list[dict], key: str) -> list[float]:
     return [value for run in runs for value in run[key]]
 
 
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100): with 20 samples p95 is the 19th smallest."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+def _path_cells(results: dict) -> dict[str, dict[str, dict]]:
+    return (results.get("critical_path") or {}).get("cells", {})
+
+
+def makespan_ratio(results: dict, latency: str, name: str) -> float | None:
+    cells = _path_cells(results).get(latency, {})
+    base, cell = cells.get("none", {}).get("makespan"), cells.get(name, {}).get("makespan")
+    if not base or cell is None or cells[name].get("only_first"):
+        return None
+    return cell / base
+
+
 def targets(results: dict) -> dict[str, dict[str, Any]]:
     ours_import = _median([s["seconds"] for s in results["imports"]["ours"]])
     per_task = [
         max(run["task_requests"])
-        for tasks in results["dag_sizes"]
+        for tasks in results.get("dag_sizes", {})
         for run in _steady(results, int(tasks), "ours")
     ]
-    held = [c["seconds"] for c in results["held"].get("down", {}).get("ours", [])]
+    held = [c["seconds"] for c in results.get("held", {}).get("down", {}).get("ours", [])]
     edges = results["edges_per_task"]
-    checks = {
+    checks: dict[str, tuple[Any, Any]] = {
         "import_ms": (None if ours_import is None else ours_import * 1000, IMPORT_TARGET_MS),
         "steady_requests_per_task": (max(per_task) if per_task else None, edges + 1),
         "held_server_down_s": (None if not held or None in held else max(held), results["time_budget"]),
     }
+    cells = _path_cells(results)
+    if cells:
+        p95s = [percentile(c["ours"]["critical"], 95) for c in cells.values() if "ours" in c]
+        worst = None if not p95s or None in p95s else max(p95s) * 1000
+        checks["critical_path_p95_ms"] = (worst, CRITICAL_P95_TARGET_MS)
+        checks["makespan_ratio_300ms"] = (makespan_ratio(results, "300", "ours"), MAKESPAN_TARGET)
+        missing = [
+            c["ours"]["expected"] - c["ours"]["delivered_after_next"] for c in cells.values() if "ours" in c
+        ]
+        checks["events_lost_after_next_run"] = (max(missing) if missing else None, 0)
     return {
         key: {"value": value, "limit": limit, "ok": value is not None and value <= limit}
         for key, (value, limit) in checks.items()
     }
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else seconds(value)
+
+
+def _path_cell(cell: dict | None, figure: str, cap: float) -> str:
+    if cell is None:
+        return "n/a"
+    stopped = " (run stopped at the cap)" if cell["stopped"] else ""
+    scope = f" (first {cell['only_first']} task)" if cell.get("only_first") else ""
+    if figure == "critical":
+        values = cell["critical"]
+        if not values:
+            return f"none measured{stopped}"
+        return f"{_ms(percentile(values, 50))} / {_ms(percentile(values, 95))}{scope}{stopped}"
+    if figure == "requests":
+        values = cell["task_requests"]
+        return (f"{_median(values):.0f} / {max(values)}" if values else "n/a") + scope
+    if figure == "delivered":
+        if "expected" not in cell:
+            return ""
+        exp = cell["expected"]
+        return f"{cell['delivered_after_run']} / {cell['delivered_after_next']} of {exp}" + scope
+    return ""
+
+
+def render_path(results: dict, plan: Plan) -> list[str]:
+    path = results.get("critical_path")
+    if not path:
+        return []
+    cells = path["cells"]
+    lines = [
+        f"Critical path, side by side: a {path['tasks']}-task chain, each backend against a server that adds "
+        "the given time to every request (`down`: a closed port).",
+        "",
+        "| per request | figure | " + " | ".join(PATH_BACKENDS) + " |",
+        "| --- | --- |" + " --- |" * len(PATH_BACKENDS),
+    ]
+    for latency in path["latencies"]:
+        by = cells.get(latency, {})
+        label = "down" if latency == "down" else f"{latency} ms"
+        ratios = []
+        for name in PATH_BACKENDS:
+            cell = by.get(name)
+            if cell is None or cell["makespan"] is None:
+                ratios.append("n/a")
+                continue
+            ratio_value = makespan_ratio(results, latency, name)
+            text = seconds(cell["makespan"])
+            if name != "none":
+                text += f" ({ratio_value:.2f}x)" if ratio_value is not None else " (only 1st task reports)"
+            ratios.append(text + (" (stopped)" if cell["stopped"] else ""))
+        rows = [
+            (
+                "time added per task, p50 / p95",
+                [_path_cell(by.get(n), "critical", plan.path_cap) for n in PATH_BACKENDS],
+            ),
+            ("DAG makespan (x none)", ratios),
+            (
+                "requests per task (median / max)",
+                [_path_cell(by.get(n), "requests", 0) for n in PATH_BACKENDS],
+            ),
+            (
+                "task events held: after the run / after the next run",
+                [_path_cell(by.get(n), "delivered", 0) for n in PATH_BACKENDS],
+            ),
+        ]
+        for figure, values in rows:
+            lines.append(f"| {label} | {figure} | " + " | ".join(values) + " |")
+    if results.get("plot"):
+        lines += ["", f"Plot: `{results['plot']}`."]
+    return ["", *lines]
+
+
+def plot(results: dict, out: Path) -> str | None:
+    """Two panels, x = latency per request: p95 time added per task (log), makespan / no-lineage makespan."""
+    path = results.get("critical_path")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    if not path:
+        return None
+    latencies = [lat for lat in path["latencies"] if lat != "down"]
+    xs = [float(lat) for lat in latencies]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name in PATH_BACKENDS[1:]:
+        p95 = [percentile(path["cells"][lat].get(name, {}).get("critical") or [], 95) for lat in latencies]
+        points = [(x, v * 1000) for x, v in zip(xs, p95) if v is not None]
+        if points:
+            left.plot([p[0] for p in points], [max(p[1], 0.01) for p in points], marker="o", label=name)
+        ratios = [(x, makespan_ratio(results, lat, name)) for x, lat in zip(xs, latencies)]
+        ratios = [(x, r) for x, r in ratios if r is not None]
+        if ratios:
+            right.plot([r[0] for r in ratios], [r[1] for r in ratios], marker="o", label=name)
+    left.axhline(
+        CRITICAL_P95_TARGET_MS, color="grey", linestyle="--", label=f"target {CRITICAL_P95_TARGET_MS:.0f} ms"
+    )
+    left.set_yscale("log")
+    left.set_xlabel("server latency per request (ms)")
+    left.set_ylabel("time added per task, p95 (ms)")
+    left.set_title("critical path per task")
+    right.axhline(MAKESPAN_TARGET, color="grey", linestyle="--", label=f"target {MAKESPAN_TARGET}x")
+    right.set_xlabel("server latency per request (ms)")
+    right.set_ylabel("makespan / no-lineage makespan")
+    right.set_title(f"{path['tasks']}-task chain makespan")
+    for axis in (left, right):
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+    fig.suptitle(f"{results['plan']} plan, {results['started']}, {results['cpus']} CPUs", fontsize=9)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return str(out.relative_to(out.parents[2]) if "docs" in out.parts else out)
 
 
 def render(results: dict, plan: Plan) -> str:
@@ -101,6 +257,8 @@ def render(results: dict, plan: Plan) -> str:
         )
     )
     first_size = plan.sizes[0]
+    if "dag_sizes" not in results:  # --only-path
+        plan = Plan(**{**vars(plan), "sizes": ()})
     rss = {
         name: _median(
             [r["rss_added"] for r in _steady(results, first_size, name) if r["rss_added"] is not None]
@@ -189,18 +347,8 @@ def render(results: dict, plan: Plan) -> str:
                 "",
             )
         )
-    for delay, by_backend in results["latency"].items():
-        ours_s, off_s = by_backend.get("ours", []), by_backend.get("official", [])
-        rows.append(
-            (
-                f"{first_size} tasks: time added per task at {delay} ms latency, steady (min / median)",
-                _mm_seconds(ours_s),
-                _mm_seconds(off_s),
-                ratio(_median(off_s), _median(ours_s)),
-            )
-        )
     labels = {"down": "server down (port closed)", "503": "server answers 503", "504": "server answers 504"}
-    for scenario, by_backend in results["held"].items():
+    for scenario, by_backend in results.get("held", {}).items():
         rows.append(
             (
                 f"task held when the {labels[scenario]} (min / median)",
@@ -230,7 +378,9 @@ def render(results: dict, plan: Plan) -> str:
         "| --- | --- | --- | --- |",
         *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
         "",
-        "Targets (issue 8): "
+        *render_path(results, plan),
+        "",
+        "Targets: "
         + "; ".join(
             f"{key} = {_fmt(t['value'])} (limit {_fmt(t['limit'])}): {'ok' if t['ok'] else 'MISSED'}"
             for key, t in results["targets"].items()
@@ -291,7 +441,7 @@ def update_doc(path: Path, table: str) -> None:
 def _notes(results: dict, plan: Plan) -> list[str]:
     """Facts a reader needs to read the table right, derived from this run (not hard-coded)."""
     notes = []
-    for tasks, by_backend in results["dag_sizes"].items():
+    for tasks, by_backend in results.get("dag_sizes", {}).items():
         cells = by_backend.get("official", [])
         if cells and cells[0]["only_first"]:
             notes.append(
@@ -299,7 +449,7 @@ def _notes(results: dict, plan: Plan) -> list[str]:
                 "of its reports walks every inlet x outlet of the whole DAG); per-run figures are projected."
             )
     rejected = False
-    for by_backend in results["dag_sizes"].values():
+    for by_backend in results.get("dag_sizes", {}).values():
         for cell in by_backend.get("official", []):
             for run in (cell["first"], cell["steady"]):
                 if (

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
@@ -26,10 +27,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import dags  # noqa: E402
 import report  # noqa: E402
 import sizes  # noqa: E402
-from backends import BACKENDS, TIME_BUDGET_SECONDS  # noqa: E402
+from backends import BACKENDS, PATH_BACKENDS, TIME_BUDGET_SECONDS  # noqa: E402
 from lab import Lab, RunOutcome, closed_port  # noqa: E402
 from plan import FULL, SHORT, Plan  # noqa: E402
 
+from tests.helpers.openlineage_sink import SinkProcess  # noqa: E402
 from tests.helpers.openmetadata import EmulatorProcess  # noqa: E402
 
 RESULTS = ROOT / "build" / "bench"
@@ -48,7 +50,7 @@ def bootstrap() -> None:
 def compile_bytecode() -> None:
     """MWAA's pip writes .pyc at install; uv does not and PYTHONDONTWRITEBYTECODE may be set, so compile once
     (otherwise every import would include compiling, which is not what a worker pays)."""
-    for backend in BACKENDS:
+    for backend in {b.venv: b for b in (*BACKENDS, *PATH_BACKENDS)}.values():
         site = next((backend.venv / "lib").glob("python3*/site-packages"))
         targets = [str(site)] + ([str(ROOT / "python" / "src")] if backend.name == "ours" else [])
         subprocess.run(
@@ -101,21 +103,56 @@ def measure_dag_sizes(plan: Plan, lab: Lab) -> dict[str, dict[str, list[dict]]]:
     return results
 
 
-def measure_latency(plan: Plan, lab: Lab) -> dict[str, dict[str, list[float]]]:
-    """Steady-state time added per task with the emulator delaying every API answer."""
-    results: dict[str, dict[str, list[float]]] = {}
-    tasks = plan.sizes[0]
-    for backend in BACKENDS:
-        for rep in range(plan.repeats):
-            log(f"latency, {backend.name}, repeat {rep + 1}/{plan.repeats}")
-            ctx = lab.fresh(backend, tasks)
-            lab.run(ctx, time_cap=plan.time_cap, only_first=plan.latency_tasks)  # first run: warms caches
-            for delay in plan.latencies:
-                faults = [{"path_regex": "^/api/", "mode": "delay", "delay_ms": delay}] if delay else []
-                out = lab.run(ctx, time_cap=plan.time_cap, only_first=plan.latency_tasks, faults=faults)
-                bucket = results.setdefault(str(delay), {}).setdefault(backend.name, [])
-                bucket.extend(t.seconds for t in out.tasks)
-    return results
+def measure_critical_path(plan: Plan, lab: Lab) -> dict[str, Any]:
+    """Per backend and latency (ms per request, the emulator's and the sink's latency model), on a chain DAG:
+    the time the lineage code holds each task, the DAG run's makespan, requests per task, and how many of the
+    run's task events the server holds right after it and after the next run (spooled events replay there).
+
+    One world per backend: a warm-up run at 0 ms (pipeline exists, caches warm), then per latency a measured
+    run and a follow-up run at 0 ms. `none` (no lineage) gets the measured runs only: the baseline makespan.
+    "down" is a measured run against a closed port.
+    """
+    cells: dict[str, dict[str, dict[str, Any]]] = {}
+    for backend in PATH_BACKENDS:
+        only_first = plan.official_path_tasks if backend.name == "official" else 0
+        ctx = lab.fresh(backend, plan.chain_tasks)
+        log(f"critical path, {backend.name}: warm-up")
+        lab.run(ctx, time_cap=plan.path_cap, only_first=only_first)
+        for delay in [*plan.latencies, "down"]:
+            log(f"critical path, {backend.name}, {delay}{'' if delay == 'down' else ' ms'}")
+            down = delay == "down"
+            api_url = f"http://127.0.0.1:{closed_port()}/api" if down else None
+            cap = plan.held_cap if down else plan.path_cap
+            model = None if down else {"fixed_ms": delay}
+            out = lab.run(ctx, time_cap=cap, only_first=only_first, latency=model, api_url=api_url)
+            cell: dict[str, Any] = {
+                "returncode": out.returncode,
+                "stopped": out.returncode is None,
+                "wall_seconds": out.wall_seconds,
+                "makespan": out.makespan,
+                "critical": [t.critical for t in out.tasks],
+                "hook_seconds": [t.hook_seconds for t in out.tasks],
+                "task_requests": [t.requests for t in out.tasks],
+                "requests": out.requests,
+                "reported": out.reported,
+                "only_first": only_first,
+                "non_2xx": out.non_2xx(),
+                "task_errors": [t.error for t in out.tasks if t.error],
+                "log": out.log,
+            }
+            if backend.name != "none":
+                events_per_task = 2 if backend.sink else 1  # START + COMPLETE | one task status
+                reporting = only_first or plan.chain_tasks
+                cell["expected"] = events_per_task * reporting
+                cell["delivered_after_run"] = lab.delivered(ctx, out)
+                lab.run(ctx, time_cap=plan.path_cap, only_first=only_first)  # follow-up, server up, 0 ms
+                cell["delivered_after_next"] = lab.delivered(ctx, out)
+            cells.setdefault(str(delay), {})[backend.name] = cell
+    return {
+        "tasks": plan.chain_tasks,
+        "latencies": [str(d) for d in plan.latencies] + ["down"],
+        "cells": cells,
+    }
 
 
 def measure_held(plan: Plan, lab: Lab) -> dict[str, dict[str, list[dict]]]:
@@ -174,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-bootstrap", action="store_true", help="use the venvs as they are")
     parser.add_argument("--no-footprint", action="store_true", help="skip the wheel/distribution sizes")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument(
+        "--only-path",
+        action="store_true",
+        help="only the critical-path section (latency axis); no doc rewrite",
+    )
     args = parser.parse_args(argv)
     plan = SHORT if args.short else FULL
     started = time.monotonic()
@@ -192,14 +234,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     log("import cost")
     results["imports"] = measure_imports(plan, workdir)
-    emulator = EmulatorProcess()
+    emulator, sink_process = EmulatorProcess(), SinkProcess()
     om = emulator.start()
     try:
-        lab = Lab(om, workdir)
-        results["dag_sizes"] = measure_dag_sizes(plan, lab)
-        results["latency"] = measure_latency(plan, lab)
-        results["held"] = measure_held(plan, lab)
+        lab = Lab(om, workdir, sink_process.start())
+        if not args.only_path:
+            results["dag_sizes"] = measure_dag_sizes(plan, lab)
+            results["held"] = measure_held(plan, lab)
+        results["critical_path"] = measure_critical_path(plan, lab)
     finally:
+        sink_process.stop()
         emulator.stop()
     if not args.no_footprint:
         log("footprint")
@@ -209,6 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     results["load_after"] = os.getloadavg()[0]
     results["minutes"] = round((time.monotonic() - started) / 60, 1)
     results["targets"] = report.targets(results)
+    suffix = "-short" if args.short else ""
+    plot = (
+        (ROOT / "docs" / "img" / "bench-critical-path.png")
+        if not (args.short or args.no_doc or args.only_path)
+        else None
+    )
+    results["plot"] = report.plot(results, plot or RESULTS / f"critical-path{suffix}.png")
     table = report.render(results, plan)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"results{'-short' if args.short else ''}.json"
@@ -216,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / f"table{'-short' if args.short else ''}.md").write_text(table)
     print(table)
     log(f"results: {out} ({results['minutes']} min)")
-    if not args.short and not args.no_doc:
+    if not args.short and not args.no_doc and not args.only_path:
         report.update_doc(ROOT / "docs" / "benchmarks.md", table)
     return 0
 
