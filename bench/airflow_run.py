@@ -68,7 +68,8 @@ def dags_test(
     extra = {f"AIRFLOW__LINEAGE__{key.upper()}": value for key, value in lineage.items()}
     if use_shim:
         extra["AIRFLOW__LINEAGE__BACKEND"] = SHIM_CLASS
-    extra["PYTHONPATH"] = str(SHIM_DIR)
+    # this checkout's wheel source wins over wherever the venv's editable install points
+    extra["PYTHONPATH"] = os.pathsep.join([str(SHIM_DIR), str(ROOT / "python" / "src")])
     extra["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(PLUGINS_DIR)
     extra.update(shim)
     extra.update(env or {})

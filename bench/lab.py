@@ -130,7 +130,12 @@ class Lab:
         logical = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(days=ctx.runs)
         record = ctx.home.parent / f"run{ctx.runs}.jsonl"
         options = ctx.backend.options(api_url or self.om.api_url, ctx.token, ctx.spool)
-        shim = {"BENCH_INNER_BACKEND": ctx.backend.class_path, "BENCH_RECORD": str(record)}
+        marks = ctx.home.parent / f"run{ctx.runs}.marks"
+        shim = {
+            "BENCH_INNER_BACKEND": ctx.backend.class_path,
+            "BENCH_RECORD": str(record),
+            "BENCH_MARKS": str(marks),
+        }
         if only_first:
             shim["BENCH_ONLY_FIRST"] = str(only_first)
         self.om.clear_requests()
@@ -163,7 +168,7 @@ class Lab:
         logged = self.sink.requests() if ctx.backend.sink and self.sink else self.om.requests()
         outcome = _outcome(result, record, logged)
         outcome.edges = len(self.om.state()["edges"])
-        outcome.makespan = _makespan(ctx.home / "airflow.db", dags.dag_id(ctx.tasks))
+        outcome.makespan = _makespan(ctx.home / "airflow.db", dags.dag_id(ctx.tasks), marks)
         outcome.logical_ms = int(logical.timestamp() * 1000)
         outcome.window = (wall_start, time.time())
         return outcome
@@ -192,20 +197,22 @@ class Lab:
         return len(names)
 
 
-def _makespan(db: Path, dag_id: str) -> float | None:
-    """The last DAG run's end - start as Airflow recorded them (its SQLite stores naive UTC strings)."""
+def _makespan(db: Path, dag_id: str, marks: Path) -> float | None:
+    """From the first task's `execute` (the DAG writes a mark) to the DAG run's end_date in the Airflow DB
+    (`dags test` stores the logical date as the run's start_date and no task start_date, so neither can
+    start the clock). SQLite holds naive UTC strings."""
     try:
+        first = min(float(line) for line in marks.read_text().split())
         with sqlite3.connect(db) as conn:
             row = conn.execute(
-                "SELECT start_date, end_date FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1",
-                (dag_id,),
+                "SELECT end_date FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
             ).fetchone()
-    except sqlite3.Error:
+    except (OSError, ValueError, sqlite3.Error):
         return None
-    if not row or not row[0] or not row[1]:
+    if not row or not row[0]:
         return None
-    start, end = (datetime.fromisoformat(str(v).replace("Z", "+00:00")) for v in row)
-    return (end - start).total_seconds()
+    end = datetime.fromisoformat(str(row[0])).replace(tzinfo=timezone.utc).timestamp()
+    return end - first
 
 
 def _outcome(result: airflow_run.RunResult, record: Path, logged: list[dict[str, Any]]) -> RunOutcome:

@@ -16,6 +16,7 @@ class Plan:
     chain_tasks: int  # tasks of the chain DAG that section runs (makespan with vs without lineage)
     official_path_tasks: int  # tasks the official backend reports there (its reports are O(DAG^2) requests)
     path_cap: float  # seconds one run of that section may take before it is stopped
+    official_path_cap: float  # same, for the official backend (one report at 300 ms is ~100 s)
     official_only_first: dict[int, int] = field(
         default_factory=dict
     )  # DAG size -> tasks the official reports
@@ -32,6 +33,7 @@ FULL = Plan(
     chain_tasks=20,
     official_path_tasks=1,
     path_cap=300.0,
+    official_path_cap=300.0,
     official_only_first={50: 1, 200: 1},
     time_cap=400.0,
     held_cap=300.0,
@@ -45,6 +47,7 @@ SHORT = Plan(
     chain_tasks=5,
     official_path_tasks=1,
     path_cap=120.0,
+    official_path_cap=30.0,
     time_cap=300.0,
     held_cap=45.0,
 )

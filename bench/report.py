@@ -19,6 +19,8 @@ MAKESPAN_TARGET = 1.05  # 20-task chain makespan / no-lineage makespan at 300 ms
 PATH_BACKENDS = ("none", "ours", "official", "openlineage")
 DOC_BEGIN = "<!-- bench:table:begin -->"
 DOC_END = "<!-- bench:table:end -->"
+PATH_BEGIN = "<!-- bench:path:begin -->"
+PATH_END = "<!-- bench:path:end -->"
 
 
 def _median(values: list[float]) -> float | None:
@@ -131,10 +133,11 @@ def _path_cell(cell: dict | None, figure: str, cap: float) -> str:
     return ""
 
 
-def render_path(results: dict, plan: Plan) -> list[str]:
+def render_path(results: dict, plan: Plan) -> str:
+    """The critical-path table (every backend side by side per latency) with its run line and targets."""
     path = results.get("critical_path")
     if not path:
-        return []
+        return ""
     cells = path["cells"]
     lines = [
         f"Critical path, side by side: a {path['tasks']}-task chain, each backend against a server that adds "
@@ -176,7 +179,18 @@ def render_path(results: dict, plan: Plan) -> list[str]:
             lines.append(f"| {label} | {figure} | " + " | ".join(values) + " |")
     if results.get("plot"):
         lines += ["", f"Plot: `{results['plot']}`."]
-    return ["", *lines]
+    checks = ("critical_path_p95_ms", "makespan_ratio_300ms", "events_lost_after_next_run")
+    run = (
+        f"Run: `{plan.name}` plan, {results['started']}, {results['cpus']} CPUs, load average "
+        f"{results['load_before']:.1f} before / {results['load_after']:.1f} after, {results['minutes']} min; "
+        f"`{results.get('command', 'bench/run.py')}`."
+    )
+    targets_line = "Targets (ours): " + "; ".join(
+        f"{key} = {_fmt(t['value'])} (limit {_fmt(t['limit'])}): {'ok' if t['ok'] else 'MISSED'}"
+        for key, t in results["targets"].items()
+        if key in checks
+    )
+    return "\n".join([run, "", *lines, "", targets_line]) + "\n"
 
 
 def plot(results: dict, out: Path) -> str | None:
@@ -378,8 +392,6 @@ def render(results: dict, plan: Plan) -> str:
         "| --- | --- | --- | --- |",
         *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
         "",
-        *render_path(results, plan),
-        "",
         "Targets: "
         + "; ".join(
             f"{key} = {_fmt(t['value'])} (limit {_fmt(t['limit'])}): {'ok' if t['ok'] else 'MISSED'}"
@@ -430,11 +442,11 @@ def _held_median(cells: list[dict]) -> float | None:
     return _median([c["seconds"] for c in cells if c["seconds"] is not None])
 
 
-def update_doc(path: Path, table: str) -> None:
+def update_doc(path: Path, table: str, begin: str = DOC_BEGIN, end: str = DOC_END) -> None:
     """Replace the table between the markers in docs/benchmarks.md (the rest of the page is prose)."""
     text = path.read_text()
-    block = f"{DOC_BEGIN}\n{table}{DOC_END}"
-    pattern = re.compile(re.escape(DOC_BEGIN) + r".*?" + re.escape(DOC_END), re.S)
+    block = f"{begin}\n{table}{end}"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     path.write_text(pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text}\n{block}\n")
 
 

@@ -1,7 +1,9 @@
 """Issue 8, CI variant: `bench/run.py --short` runs from scratch and prints the table with every figure.
 
 The full benchmark (`make bench`) is not part of the test run; this short one keeps it from rotting. It builds
-.venvs/official itself (scripts/bootstrap.sh, idempotent) and takes a few minutes.
+.venvs/official itself (scripts/bootstrap.sh, idempotent) and takes a few minutes. Its critical-path section
+runs every backend (none, ours, official, openlineage) side by side on a 5-task chain at 0 and 300 ms per
+request and against a closed port.
 
 Timings (import time, time held, latency) are figures the bench prints next to its own targets: on a loaded
 2-core machine they are no test verdict, so nothing here asserts on a duration. What is asserted is read from
@@ -53,8 +55,13 @@ def test_table_has_every_figure(short_run: dict) -> None:
         "RSS added to the task process",
         "requests per task, steady state",
         "requests per DAG run, first run",
-        "time added per task at 20 ms latency",
-        "time added per task at 100 ms latency",
+        "| per request | figure | none | ours | official | openlineage |",
+        "| 0 ms | time added per task, p50 / p95 |",
+        "| 300 ms | time added per task, p50 / p95 |",
+        "| 300 ms | DAG makespan (x none) |",
+        "| 300 ms | requests per task (median / max) |",
+        "| 300 ms | task events held: after the run / after the next run |",
+        "| down | time added per task, p50 / p95 |",
         "task held when the server down",
         "task held when the server answers 503",
         "task held when the server answers 504",
@@ -104,3 +111,36 @@ def test_official_backend_was_measured_too(short_run: dict) -> None:
     official = short_run["dag_sizes"]["10"]["official"][0]["first"]
     assert official["reported"] >= 1 and official["requests"] >= 1, official
     assert all(s["modules"] > 0 for s in short_run["imports"]["official"]), short_run["imports"]["official"]
+
+
+@pytest.mark.timeout(1800)
+def test_critical_path_has_numbers_for_every_backend(short_run: dict) -> None:
+    """Every backend ran at every latency; the lineage backends were timed on every task that reported, the
+    baseline has a makespan, and the events the servers hold were counted (not asserted to be complete: that
+    is a target the table reports)."""
+    path = short_run["critical_path"]
+    assert path["latencies"] == ["0", "300", "down"], path["latencies"]
+    for latency in path["latencies"]:
+        cells = path["cells"][latency]
+        assert set(cells) == {"none", "ours", "official", "openlineage"}, (latency, sorted(cells))
+        if latency != "down":
+            assert cells["none"]["returncode"] == 0 and cells["none"]["makespan"] > 0, cells["none"]
+        for name in ("ours", "openlineage"):
+            cell = cells[name]
+            assert cell["returncode"] == 0, (latency, name, cell)
+            assert len(cell["critical"]) == path["tasks"], (latency, name, cell["critical"])
+            assert all(v > 0 for v in cell["critical"]), (latency, name, cell["critical"])
+            assert 0 <= cell["delivered_after_run"] <= cell["delivered_after_next"] <= cell["expected"], cell
+        official = cells["official"]
+        assert official["reported"] >= 1 or official["stopped"], (latency, official)
+
+
+@pytest.mark.timeout(1800)
+def test_latency_reaches_the_critical_path_of_a_blocking_reporter(short_run: dict) -> None:
+    """The OpenLineage provider waits for its forked emitter (START before execute, COMPLETE after): at
+    300 ms per request each task is held at least 2 x 300 ms. A bench whose latency did not reach the
+    servers, or whose hook timing measured nothing, fails here."""
+    cell = short_run["critical_path"]["cells"]["300"]["openlineage"]
+    assert min(cell["critical"]) >= 0.6, cell["critical"]
+    assert cell["delivered_after_run"] == cell["expected"], cell
+    assert min(cell["task_requests"]) >= 2, cell["task_requests"]
