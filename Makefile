@@ -42,12 +42,16 @@ test: lint coverage-erase unit integration coverage
 demo: venvs artifacts
 	$(PY) scripts/demo.py
 
+# The venvs bench/run.py needs: driver (+ matplotlib for the plot), airflow2 (ours, none), airflow2-ol
+# (the OpenLineage provider), official, oracle (the emulator).
+BENCH_VENVS := driver airflow2 airflow2-ol official oracle
+
 bench:
-	scripts/bootstrap.sh driver airflow2 official
+	scripts/bootstrap.sh $(BENCH_VENVS)
 	$(PY) bench/run.py
 
 bench-short:
-	scripts/bootstrap.sh driver airflow2 official
+	scripts/bootstrap.sh $(BENCH_VENVS)
 	$(PY) bench/run.py --short
 
 clean:

@@ -17,6 +17,7 @@ CRITICAL_P95_TARGET_MS = (
 )
 MAKESPAN_TARGET = 1.05  # 20-task chain makespan / no-lineage makespan at 300 ms per request
 PATH_BACKENDS = ("none", "ours", "official", "openlineage")
+COLORS = {"ours": "tab:blue", "official": "tab:orange", "openlineage": "tab:green"}
 DOC_BEGIN = "<!-- bench:table:begin -->"
 DOC_END = "<!-- bench:table:end -->"
 PATH_BEGIN = "<!-- bench:path:begin -->"
@@ -212,11 +213,19 @@ def plot(results: dict, out: Path) -> str | None:
         p95 = [percentile(path["cells"][lat].get(name, {}).get("critical") or [], 95) for lat in latencies]
         points = [(x, v * 1000) for x, v in zip(xs, p95) if v is not None]
         if points:
-            left.plot([p[0] for p in points], [max(p[1], 0.01) for p in points], marker="o", label=name)
+            left.plot(
+                [p[0] for p in points],
+                [max(p[1], 0.01) for p in points],
+                marker="o",
+                label=name,
+                color=COLORS[name],
+            )
         ratios = [(x, makespan_ratio(results, lat, name)) for x, lat in zip(xs, latencies)]
         ratios = [(x, r) for x, r in ratios if r is not None]
         if ratios:
-            right.plot([r[0] for r in ratios], [r[1] for r in ratios], marker="o", label=name)
+            right.plot(
+                [r[0] for r in ratios], [r[1] for r in ratios], marker="o", label=name, color=COLORS[name]
+            )
     left.axhline(
         CRITICAL_P95_TARGET_MS, color="grey", linestyle="--", label=f"target {CRITICAL_P95_TARGET_MS:.0f} ms"
     )

@@ -43,7 +43,8 @@ def log(message: str) -> None:
 
 def bootstrap() -> None:
     subprocess.run(
-        [str(ROOT / "scripts" / "bootstrap.sh"), "driver", "airflow2", "official", "oracle"], check=True
+        [str(ROOT / "scripts" / "bootstrap.sh"), "driver", "airflow2", "airflow2-ol", "official", "oracle"],
+        check=True,
     )
 
 
