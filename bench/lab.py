@@ -187,7 +187,7 @@ class Lab:
                 if not event["job"]["name"].startswith(prefix):
                     continue
                 when = datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00")).timestamp()
-                held += lo - 1 <= when <= hi + 1
+                held += lo <= when <= hi  # one clock: the run's own events only
             return held
         names: set[str] = set()
         for records in self.om.state()["statuses"].values():
