@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 from urllib.parse import urlsplit
 
-from . import auth, secrets
+from . import auth, secret_refs
 from .fqn_map import ServiceTarget, parse_service_map
 
 # (section, key) -> raw value or None when unset.
@@ -201,10 +201,12 @@ def _read(get: OptionGetter, key: str, timeout: float, deadline: Optional[float]
     if raw is None or not raw.strip():
         return None
     raw = raw.strip()
-    if secrets.is_reference(raw):
+    if secret_refs.is_reference(raw):
         try:
-            return secrets.resolve(raw, timeout=timeout, deadline=deadline)  # verbatim: no %%/base64 decoding
-        except secrets.SecretError as exc:
+            return secret_refs.resolve(
+                raw, timeout=timeout, deadline=deadline
+            )  # verbatim: no %%/base64 decoding
+        except secret_refs.SecretError as exc:
             raise ConfigError(key, f"[{SECTION}] {key}: {exc}") from None
     return decode_inline(key, undouble_percent(raw))
 
