@@ -114,11 +114,18 @@ def _request(cfg: Any, deadline: Optional[float]) -> Any:
 
     class _Request(Request):
         def __call__(
-            self, url: str, method: str = "GET", body: Any = None, headers: Any = None, **kw: Any
+            self,
+            url: str,
+            method: str = "GET",
+            body: Any = None,
+            headers: Any = None,
+            timeout: Any = None,  # replaced: the budgeted timeout below
+            **kw: Any,
         ) -> Any:
             kw["timeout"] = oauth2.timeout(cfg, "google", deadline)
             kw["verify"] = oauth2.verify(cfg)
-            response = super().__call__(url, method=method, body=body, headers=headers, **kw)
+            send: Any = super().__call__  # google-auth's transport is not annotated
+            response = send(url, method=method, body=body, headers=headers, **kw)
             # google-auth retries these with backoff sleeps; a task must not wait: fail now, report later.
             if response.status in _RETRYABLE or _retryable_error(response.data):
                 raise AuthError(f"google: token endpoint {url} answered {response.status}")
