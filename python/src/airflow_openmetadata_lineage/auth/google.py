@@ -1,8 +1,8 @@
 """Google: an ID token for a service account (google-auth `IDTokenCredentials`), sent as the bearer token.
 
-`secret_key` holds the whole service-account JSON (as the seed says) or a path to it. google-auth signs a
-JWT-bearer assertion with the account's key and posts it to the JSON's `token_uri`; the answer's `id_token`
-has `aud = target_audience`. `audience` sets that audience; default: the OpenMetadata server's origin
+`secret_key` holds the whole service-account JSON or a path to it. google-auth signs a JWT-bearer assertion
+with the account's key and posts it to the JSON's `token_uri`; the answer's `id_token` has
+`aud = target_audience`. `audience` sets that audience; default: the OpenMetadata server's origin
 (`scheme://host[:port]` of `openmetadata_api_endpoint`), the usual audience for a service behind IAP / Cloud
 Run.
 """
