@@ -50,6 +50,8 @@ def test_every_option_the_wheel_reads_is_documented() -> None:
     first_cells = [row.split("|")[1] for row in section.splitlines() if row.startswith("| `")]
     contract_keys = {k for cell in first_cells for k in re.findall(r"`([a-z_]+)`", cell)}
     assert contract_keys and contract_keys <= set(LINEAGE_OPTIONS), contract_keys - set(LINEAGE_OPTIONS)
+    # ... and documents every one of them
+    assert set(options.OPTIONS) <= contract_keys, set(options.OPTIONS) - contract_keys
 
 
 def test_airflow_providers_list_shows_the_package(tmp_path: Path) -> None:
