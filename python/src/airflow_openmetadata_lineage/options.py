@@ -10,8 +10,9 @@ declares the keys it cannot work without (`required_keys`) next to its code, rea
 Provider modules import their libraries (google-auth, msal, PyJWT, requests) only when they fetch a token, so
 reading `required_keys` stays cheap.
 
-This module imports nothing from the rest of the wheel, and auth/ reads settings only through the
-`AuthSettings` protocol below: config.py and auth/ do not import each other.
+This module imports nothing from the rest of the wheel (`required_keys()` loads a provider's module by the
+name listed here, on demand), and auth/ reads settings only through the `AuthSettings` protocol below:
+config.py and auth/ do not import each other.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ AUTH_ALIASES: dict[str, str] = {"jwt": "openmetadata", "noauth": "no-auth", "non
 TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
-class Option(NamedTuple):  # a NamedTuple, not a dataclass: a third of the import time
+class Option(NamedTuple):  # not a dataclass: creating the class costs a third as much at import
     """One `[lineage]` key. `default` is the text Airflow shows (None: computed, see the description);
     `providers` are the auth providers that read the key (empty for a key every configuration reads)."""
 
