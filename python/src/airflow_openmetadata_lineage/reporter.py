@@ -7,11 +7,8 @@ its description, display name, owners, tags or domains; an existing edge keeps e
 (column lineage, SQL, description, source) and gets our pipeline and columns added. Which edges were
 merged is remembered per worker, so the steady state is the status plus at most one request per edge.
 
-- `on_undelivered(report, error)`: called when a transient error or the time budget stops a report (the
-  spool keeps it and replays it with `Reporter.report()`); a handed-over report is marked incomplete so a
-  replay merges with the stored status.
-- `marks.claim(key)`: the "already reported" mark per task instance try (on 2.x the backend and the
-  listener report once between them). The default remembers claims in this process only.
+The reporter sends; it does not keep. What to do with a report it could not deliver (keep it, drop it) is
+the delivery layer's (delivery.py), which reads `ReportResult.failure`.
 """
 
 from __future__ import annotations
@@ -19,10 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
 from .cache import DiskCache
 from .client import (
@@ -53,9 +49,6 @@ from .model import (
     unsupported_server,
 )
 
-if TYPE_CHECKING:
-    from .spool import Spool
-
 log = logging.getLogger(__name__)
 
 SERVICE_TTL = 6 * 3600.0
@@ -73,43 +66,6 @@ class UnsupportedServerError(RejectedError):
     """The server's version is outside what the wheel's request shapes fit."""
 
 
-class ReportMarks(Protocol):
-    def claim(self, key: str) -> bool:
-        """True the first time `key` is claimed (go ahead and report), False afterwards."""
-        ...
-
-    def seen(self, key: str) -> bool:
-        """Whether `key` was claimed already (a cheap look before building a report)."""
-        ...
-
-
-class MemoryMarks:
-    def __init__(self) -> None:
-        self._seen: set[str] = set()
-        self._lock = threading.Lock()
-
-    def claim(self, key: str) -> bool:
-        with self._lock:
-            if key in self._seen:
-                return False
-            self._seen.add(key)
-            return True
-
-    def seen(self, key: str) -> bool:
-        with self._lock:
-            return key in self._seen
-
-
-def try_key(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> str:
-    """The "already reported" mark of one task instance try."""
-    return f"{dag_id}|{run_id}|{task_id}|{map_index}|{try_number}"
-
-
-def mark_key(report: TaskReport) -> str:
-    r = report
-    return try_key(r.dag.dag_id, r.run.run_id, r.task_id, r.map_index, r.try_number)
-
-
 @dataclass
 class ReportResult:
     requests: int = 0
@@ -118,8 +74,7 @@ class ReportResult:
     skipped_tables: list[str] = field(default_factory=list)
     not_sent: list[str] = field(default_factory=list)  # what a transient error / the budget left undelivered
     error: Optional[str] = None
-    duplicate: bool = False
-    failure: Optional[ClientError] = field(default=None, repr=False)  # what stopped it (the spool reads it)
+    failure: Optional[ClientError] = field(default=None, repr=False)  # what stopped it (delivery.py reads it)
 
 
 @dataclass
@@ -159,17 +114,10 @@ class Reporter:
         config: LineageConfig,
         client: OpenMetadataClient,
         cache: Optional[DiskCache] = None,
-        marks: Optional[ReportMarks] = None,
-        on_undelivered: Optional[Callable[[TaskReport, ClientError], None]] = None,
-        spool: Optional[Spool] = None,
     ) -> None:
         self.config = config
         self.client = client
         self.cache = cache if cache is not None else DiskCache(config.spool_dir)
-        self.marks: ReportMarks = marks if marks is not None else MemoryMarks()
-        # spool.py: keeps undelivered reports, holds new ones during a Retry-After, replays after a delivery
-        self.spool = spool
-        self.on_undelivered = on_undelivered or (spool.store if spool is not None else None)
         self._unknown_tables: set[str] = set()  # warned once per process
         self._warned: set[str] = set()  # setup errors (identity, server version): one log line per process
         self.run_details = False  # the server takes PipelineStatus.executionId / endTime (>= 1.12)
@@ -226,6 +174,8 @@ class Reporter:
         )
         fqn = pipeline_fqn(self.config.service_name, report.dag.dag_id)
         key = self._key("pipeline", fqn)
+        if report.status_only:  # the DAG is unknown here: use the pipeline as stored, never write it
+            return self._stored_pipeline(key, fqn, deadline)
         if not force:
             cached = self._cached_pipeline(key, fqn, body["sourceHash"], replay)
             if cached is not None:
@@ -275,6 +225,16 @@ class Reporter:
             PIPELINE_TTL,
         )
         return pipeline
+
+    def _stored_pipeline(self, key: str, fqn: str, deadline: float) -> _Pipeline:
+        cached = self.cache.get(key)
+        if isinstance(cached, dict) and cached.get("id"):
+            return _Pipeline(cached["id"], cached.get("fqn") or fqn, list(cached.get("tasks") or []))
+        entity = self._get_pipeline(fqn, deadline)
+        if entity is None:
+            raise NotFoundError(f"pipeline {fqn} is not in OpenMetadata (no task of it reported yet)", 404)
+        tasks = [t.get("name") for t in entity.get("tasks") or [] if isinstance(t, dict) and t.get("name")]
+        return _Pipeline(str(entity["id"]), str(entity.get("fullyQualifiedName") or fqn), tasks)
 
     def _get_pipeline(self, fqn: str, deadline: float) -> Optional[dict[str, Any]]:
         try:
@@ -449,31 +409,21 @@ class Reporter:
     # -- the report ------------------------------------------------------------------------------------------
 
     def report(
-        self,
-        report: TaskReport,
-        deadline: Optional[float] = None,
-        replay: bool = False,
-        claim: bool = True,
+        self, report: TaskReport, deadline: Optional[float] = None, replay: bool = False
     ) -> ReportResult:
-        """Send one task instance's report within the time budget. Never raises ClientError.
+        """Send one task instance's report (or a run's final record: `task_id` empty) within the time budget.
+        Never raises ClientError: what stopped it is in the result.
 
-        `replay=True` (the spool re-sending a kept report): no duplicate check, no hand-over to the spool (it
-        keeps its own entry), the cached pipeline wins over the report's, the stored newer status wins.
-        `claim=False`: no duplicate check (a run's final record, `task_id` empty: it may be written again)."""
+        `replay=True` (a record kept after a failed attempt, or left by another process): the cached pipeline
+        wins over the report's (it may carry an older DAG structure), the stored newer status wins."""
         started = time.monotonic()
         deadline = deadline if deadline is not None else started + self.config.time_budget
         result = ReportResult()
         sent_before = self.client.requests_sent
         where = f"{report.dag.dag_id}.{report.task_id}" if report.task_id else f"{report.dag.dag_id} (run)"
-        if not replay and claim and not self.marks.claim(mark_key(report)):
-            result.duplicate = True
-            log.debug("OpenMetadata lineage: %s already reported", where)
-            return result
         edges = [(i, o) for i in report.inlets for o in report.outlets if i != o]
         pending = ["service", "pipeline", "status", *(f"edge {i} -> {o}" for i, o in edges)]
         try:
-            if self.spool is not None and not replay:
-                self.spool.check_backoff()  # the server's Retry-After still runs: spool, send nothing
             self.ensure_server(deadline)
             self.ensure_service(deadline)
             pending.remove("service")
@@ -484,6 +434,8 @@ class Reporter:
             except IdentityError:
                 raise
             except (NotFoundError, RejectedError):
+                if report.status_only:
+                    raise
                 # The stored pipeline differs from our cache (deleted, or lacks a task): re-send it, retry
                 # once.
                 pipeline = self.ensure_pipeline(report, deadline, force=True)
@@ -492,30 +444,19 @@ class Reporter:
             result.status_sent = True
             self._send_edges(report, edges, pipeline, deadline, result, pending)
         except TransientError as exc:
-            result.error = str(exc)
-            result.failure = exc
-            result.not_sent = pending
+            result.error, result.failure, result.not_sent = str(exc), exc, pending
             log.warning(
                 "OpenMetadata lineage: %s not delivered (%s); not sent: %s",
                 where,
                 exc,
                 ", ".join(pending) or "-",
             )
-            if self.on_undelivered is not None and not replay:
-                self._hand_over(replace(report, run=replace(report.run, complete=False)), exc)
         except (IdentityError, UnsupportedServerError) as exc:
-            result.error = str(exc)
-            result.failure = exc
-            result.not_sent = pending
+            result.error, result.failure, result.not_sent = str(exc), exc, pending
             self._setup_error(exc)
         except ClientError as exc:
-            result.error = str(exc)
-            result.failure = exc
-            result.not_sent = pending
+            result.error, result.failure, result.not_sent = str(exc), exc, pending
             log.warning("OpenMetadata lineage: %s rejected by the server: %s", where, exc)
-            if exc.status in (401, 403) and self.on_undelivered is not None and not replay:
-                # Credentials get fixed without the report changing: keep it for a replay then.
-                self._hand_over(replace(report, run=replace(report.run, complete=False)), exc)
         result.skipped_tables = list(dict.fromkeys(result.skipped_tables))
         result.requests = self.client.requests_sent - sent_before
         log.info(
@@ -528,16 +469,7 @@ class Reporter:
             result.requests,
             time.monotonic() - started,
         )
-        if result.error is None and self.spool is not None and not replay:
-            self._replay_spool(deadline)
         return result
-
-    def _replay_spool(self, deadline: float) -> None:
-        """The server took this report: deliver what the spool kept, within what is left of the budget."""
-        try:
-            self.spool.replay(self, deadline)  # type: ignore[union-attr]
-        except Exception as err:  # the spool must never fail a report
-            log.warning("OpenMetadata lineage: spool replay failed: %s", type(err).__name__)
 
     def _send_edges(
         self,
@@ -606,12 +538,6 @@ class Reporter:
         if text not in self._warned:
             self._warned.add(text)
             log.error(text)
-
-    def _hand_over(self, report: TaskReport, exc: ClientError) -> None:
-        try:
-            self.on_undelivered(report, exc)  # type: ignore[misc]
-        except Exception as err:  # the spool must never fail a report
-            log.warning("OpenMetadata lineage: could not keep the undelivered report: %s", type(err).__name__)
 
 
 def _stored_is_newer(stored: list[dict[str, Any]], report: TaskReport) -> bool:
