@@ -116,6 +116,7 @@ class Delivery:
         self._changed = threading.Condition(self._lock)
         self._thread: Optional[threading.Thread] = None
         self._more = False  # a hand-off arrived while the thread was draining
+        self._in_flight: Optional[str] = None
         self._own: dict[str, bool] = {}  # records this process handed off, not yet settled -> wait at exit?
         atexit.register(self._at_exit)
         if hasattr(os, "register_at_fork"):
@@ -169,36 +170,36 @@ class Delivery:
         """Deliver what the spool holds (this deployment's records, oldest first) in the caller's thread.
         Returns how many were delivered."""
         delivered = 0
-        while True:
-            stats = self.spool.drain(self._send, deadline)
+        while deadline is None or time.monotonic() < deadline:
+            # One record per pass: whoever settles on it learns its fate once the spool has finished with it.
+            stats = self.spool.drain(self._send, deadline, limit=1)
+            self._settled()
             delivered += stats.delivered
             if stats.kept or not (stats.delivered or stats.dropped):
-                return delivered
-            if deadline is not None and time.monotonic() >= deadline:
-                return delivered
+                break
+        return delivered
 
     def _send(self, record: Record) -> tuple[Outcome, Optional[float]]:
         with self._lock:
             mine = self._own.get(record.path)
+            self._in_flight = record.path
         fresh = mine is not None and record.deliveries == 0
         report = record.report
         if not fresh:
             # Kept after a failed attempt, or left by another process: the stored status may be newer, and
             # task states known then may have changed; merge with what the server holds.
             report = replace(report, run=replace(report.run, complete=False))
-        try:
-            result = self.deliver(report, time.monotonic() + self.time_budget, not fresh)
-        finally:
-            self._settled(record.path)
+        result = self.deliver(report, time.monotonic() + self.time_budget, not fresh)
         if result.error is None:
             return Outcome.DELIVERED, None
         if retryable(result.failure):
             return Outcome.KEEP, getattr(result.failure, "retry_after", None)
         return Outcome.DROP, None
 
-    def _settled(self, path: str) -> None:
+    def _settled(self) -> None:
         with self._lock:
-            if self._own.pop(path, None) is not None:
+            path, self._in_flight = self._in_flight, None
+            if path is not None and self._own.pop(path, None) is not None:
                 self._changed.notify_all()
 
     def _start(self) -> None:
@@ -240,4 +241,5 @@ class Delivery:
         self._changed = threading.Condition(self._lock)
         self._thread = None
         self._more = False
+        self._in_flight = None
         self._own = {}
