@@ -117,6 +117,7 @@ class Delivery:
         self._thread: Optional[threading.Thread] = None
         self._more = False  # a hand-off arrived while the thread was draining
         self._in_flight: Optional[str] = None
+        self._unkept: list[tuple[str, TaskReport]] = []  # reports the spool could not keep, sent from memory
         self._own: dict[str, bool] = {}  # records this process handed off, not yet settled -> wait at exit?
         atexit.register(self._at_exit)
         if hasattr(os, "register_at_fork"):
@@ -134,9 +135,12 @@ class Delivery:
                 log.debug("OpenMetadata lineage: %s.%s already reported", report.dag.dag_id, report.task_id)
                 return False
             path = self.spool.store(report)
-            if path is None:
-                return False
             with self._lock:
+                if (
+                    path is None
+                ):  # the spool can't keep it (disk full, read-only, over the cap): send it anyway
+                    path = f"memory:{id(report)}:{time.monotonic_ns()}"
+                    self._unkept.append((path, report))
                 self._own[path] = wait_at_exit
             if self.background:
                 self._start()
@@ -177,7 +181,25 @@ class Delivery:
             delivered += stats.delivered
             if stats.kept or not (stats.delivered or stats.dropped):
                 break
-        return delivered
+        return delivered + self._send_unkept()
+
+    def _send_unkept(self) -> int:
+        """Reports the spool could not keep: one attempt each, from memory (nothing to replay them from)."""
+        delivered = 0
+        while True:
+            with self._lock:
+                if not self._unkept:
+                    return delivered
+                key, report = self._unkept.pop(0)
+            try:
+                result = self.deliver(report, time.monotonic() + self.time_budget, False)
+                delivered += result.error is None
+            except Exception as exc:
+                log.warning("OpenMetadata lineage: delivery failed (%s)", type(exc).__name__)
+            finally:
+                with self._lock:
+                    self._own.pop(key, None)
+                    self._changed.notify_all()
 
     def _send(self, record: Record) -> tuple[Outcome, Optional[float]]:
         with self._lock:
@@ -242,4 +264,5 @@ class Delivery:
         self._thread = None
         self._more = False
         self._in_flight = None
+        self._unkept = []
         self._own = {}

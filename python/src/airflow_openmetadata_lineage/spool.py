@@ -162,7 +162,7 @@ class Spool:
         """Paths of waiting entries (not claimed), oldest first."""
         try:
             names = os.listdir(self.directory)
-        except FileNotFoundError:
+        except OSError:  # none yet, or the spool_dir is unusable
             return []
         return [os.path.join(self.directory, n) for n in sorted(n for n in names if n.endswith(SUFFIX))]
 
@@ -319,11 +319,8 @@ class Spool:
             self.hold_for(retry_after)
             stats.kept += 1
             return False
-        log.warning(
-            "OpenMetadata lineage: spool: the server rejected the report of %s.%s; dropped",
-            report.dag.dag_id,
-            report.task_id or "(run)",
-        )
+        where = f"{report.dag.dag_id}.{report.task_id}" if report.task_id else f"{report.dag.dag_id} (run)"
+        log.warning("OpenMetadata lineage: spool: the server rejected the report of %s; dropped", where)
         _unlink(claimed)
         stats.dropped += 1
         return True
