@@ -80,6 +80,7 @@ class TaskReport:
     try_number: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
     column_lineage: tuple[ColumnLineage, ...] = ()
+    status_only: bool = False  # the DAG's structure is unknown (dag.tasks empty): never write the pipeline
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
