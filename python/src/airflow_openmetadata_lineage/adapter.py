@@ -166,7 +166,7 @@ def automatic_lineage(report: TaskReport, task: Any, ti: Any) -> TaskReport:
     )
 
 
-# -- Airflow 3 task processes (added by the listener work, issue 6) ------------------------------------------
+# -- Airflow 3 task processes --------------------------------------------------------------------------------
 # A RuntimeTaskInstance has no metadata-DB access: the run comes from the context the API server sent with
 # the task, sibling states from the task SDK's execution API (one call). Siblings carry no times: the
 # reporter merges them with the status OpenMetadata holds (report.run.complete=False), which keeps the

@@ -23,7 +23,7 @@ except Exception:  # Airflow 3 has no lineage backends; keep the class importabl
     _Base = object  # type: ignore[assignment,misc]
 
 
-class OpenMetadataLineageBackend(_Base):  # type: ignore[misc,valid-type]
+class OpenMetadataLineageBackend(_Base):
     """Reports the task's run status and its inlet x outlet table lineage to OpenMetadata."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -205,7 +205,7 @@ class Entities:
         entity = self._get_pipeline(fqn, deadline)
         if entity is None:
             raise NotFoundError(f"pipeline {fqn} is not in OpenMetadata (no task of it reported yet)", 404)
-        tasks = [t.get("name") for t in entity.get("tasks") or [] if isinstance(t, dict) and t.get("name")]
+        tasks = [str(t["name"]) for t in entity.get("tasks") or [] if isinstance(t, dict) and t.get("name")]
         return Pipeline(str(entity["id"]), str(entity.get("fullyQualifiedName") or fqn), tasks)
 
     def _get_pipeline(self, fqn: str, deadline: float) -> Optional[dict[str, Any]]:
@@ -253,9 +253,12 @@ class Entities:
                 return self._unknown_table(fqn)
             return self._lookup_table(fqn, key, deadline)
 
-    def _unknown_table(self, fqn: str) -> None:
-        self._unknown_tables.add(fqn)
-        log.warning("OpenMetadata lineage: table %s is not in OpenMetadata; its edges are skipped", fqn)
+    def _unknown_table(self, fqn: str) -> Optional[Table]:
+        """None, warned once per process: the table is not in OpenMetadata."""
+        if fqn not in self._unknown_tables:
+            self._unknown_tables.add(fqn)
+            log.warning("OpenMetadata lineage: table %s is not in OpenMetadata; its edges are skipped", fqn)
+        return None
 
     def _lookup_table(self, fqn: str, key: str, deadline: float) -> Optional[Table]:
         try:

@@ -228,7 +228,8 @@ class Spool:
     def _trim_locked(self) -> int:
         now = time.time()
         rows = self._scan()
-        expired, kept = [], []
+        expired: list[tuple[str, float, int, bool]] = []
+        kept: list[tuple[str, float, int, bool]] = []
         for row in rows:
             path, created, _, claimed = row
             if claimed and _claim_is_stale(path, now):
