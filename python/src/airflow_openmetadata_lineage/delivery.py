@@ -130,6 +130,7 @@ class Delivery:
         (a duplicate try, or the spool could not write). `claim=False`: no duplicate check (a run's final
         record may be written again). `wait_at_exit=False`: the process's exit does not wait for it (the
         report is kept for the next drain), for hooks that run before Airflow commits the state."""
+        started = time.monotonic()
         try:
             if claim and not self.marks.claim(mark_key(report)):
                 log.debug("OpenMetadata lineage: %s.%s already reported", report.dag.dag_id, report.task_id)
@@ -142,6 +143,12 @@ class Delivery:
                     path = f"memory:{id(report)}:{time.monotonic_ns()}"
                     self._unkept.append((path, report))
                 self._own[path] = wait_at_exit
+            where = (
+                f"{report.dag.dag_id}.{report.task_id}" if report.task_id else f"{report.dag.dag_id} (run)"
+            )
+            log.info(
+                "OpenMetadata lineage: %s handed off (%.1f ms)", where, (time.monotonic() - started) * 1000
+            )
             if self.background:
                 self._start()
             else:
