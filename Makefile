@@ -47,8 +47,8 @@ test: lint coverage-erase unit integration coverage
 demo: venvs artifacts
 	$(PY) scripts/demo.py
 
-# The venvs bench/run.py needs: driver (+ matplotlib for the plot), airflow2 (ours, none), airflow2-ol
-# (the OpenLineage provider), official, oracle (the emulator).
+# The venvs bench/run.py needs: driver (+ matplotlib for the plot), airflow2 (ours), airflow2-ol
+# (the OpenLineage provider), official (also the no-lineage baseline), oracle (the emulator).
 BENCH_VENVS := driver airflow2 airflow2-ol official oracle
 
 bench:
