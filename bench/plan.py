@@ -16,7 +16,7 @@ class Plan:
     chain_tasks: int  # tasks of the chain DAG that section runs (makespan with vs without lineage)
     official_path_tasks: int  # tasks the official backend reports there (its reports are O(DAG^2) requests)
     path_cap: float  # seconds one run of that section may take before it is stopped
-    official_path_cap: float  # same, for the official backend (one report at 300 ms is ~100 s)
+    official_path_cap: float  # same, for the official backend (a 20-task report at 300 ms is > 10 min)
     official_only_first: dict[int, int] = field(
         default_factory=dict
     )  # DAG size -> tasks the official reports
