@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -20,7 +19,7 @@ import airflow_run
 import dags
 from backends import Backend
 
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
 
 
 @dataclass
@@ -53,13 +52,6 @@ class RunOutcome:
     def non_2xx(self) -> str:
         bad = {code: n for code, n in self.statuses.items() if not code.startswith("2")}
         return ", ".join(f"{n}x{code}" for code, n in sorted(bad.items())) or "none"
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: 'server down' as a client sees it (connection refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.airflow.conftest import BASE_URL, LOGICAL_DATE, LOGICAL_TS, SERVICE, lineage_env
-from tests.helpers.airflow_runner import parse_task_states, run_dag
-from tests.helpers.openmetadata import OpenMetadataEmulator, rejected
+from omlineage_devkit.airflow_runner import parse_task_states, run_dag
+from omlineage_devkit.lineage_settings import BASE_URL, LOGICAL_DATE, LOGICAL_TS, SERVICE, lineage_env
+from omlineage_devkit.openmetadata import OpenMetadataEmulator, rejected
 
 FORMS_TABLES = (
     "mysql.shop.public.orders",

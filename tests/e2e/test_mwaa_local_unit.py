@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.mwaa_local import MwaaLocalError, option_env, rewrite_requirements, venv_name
+from omlineage_devkit.mwaa_local import MwaaLocalError, option_env, rewrite_requirements, venv_name
 
 
 def test_options_become_airflow_env_vars() -> None:

@@ -8,7 +8,6 @@ task statuses. The measured table goes into the session summary.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,10 +17,11 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from tests.emulators.identity import IdentityServers
-from tests.helpers.airflow_runner import DagRunResult, new_home, run_dag, task_overheads
-from tests.helpers.openmetadata import OpenMetadataEmulator
-from tests.reliability.summary import SUMMARY
+from omlineage_devkit.airflow_runner import DagRunResult, new_home, run_dag, task_overheads
+from omlineage_devkit.emulators.identity import IdentityServers
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.ports import closed_url
+from omlineage_devkit.summary import SUMMARY
 
 DAG_FILE = Path(__file__).parent / "dags" / "rel_faults.py"
 SERVICE = "mwaa_rel"
@@ -30,12 +30,6 @@ TIME_BUDGET = 4.0
 MARGIN = 1.0  # log timestamps, XCom writes and Airflow's own post_execute work around send_lineage
 ALL_API = r"^/api/"
 FIRST_DAY = datetime(2024, 2, 1, tzinfo=timezone.utc)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}/api"
 
 
 @dataclass
@@ -49,7 +43,7 @@ class Fault:
 
 FAULTS = [
     Fault("401 once, then valid", "unauthorized_once", {"mode": "status", "status": 401, "count": 1}),
-    Fault("down (closed port)", "server_down", endpoint=closed_port_url),
+    Fault("down (closed port)", "server_down", endpoint=closed_url),
     Fault("connection reset", "connection_reset", {"mode": "reset"}),
     Fault("HTTP 503", "http_503", {"mode": "status", "status": 503}),
     Fault("429 + Retry-After 2s", "too_many_requests", {"mode": "retry_after", "retry_after": 2}),

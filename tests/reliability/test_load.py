@@ -13,16 +13,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tests.emulators.identity import IdentityServers
-from tests.helpers.openmetadata import OpenMetadataEmulator
-from tests.helpers.paths import REPO, venv_python
-from tests.reliability.summary import SUMMARY
+from omlineage_devkit.emulators.identity import IdentityServers
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.paths import PROBES, venv_python
+from omlineage_devkit.summary import SUMMARY
 
 PROCESSES = 200
 TASKS = 10  # one DAG of 10 tasks x 20 runs = 200 task instances
 T0 = 1_704_153_600_000
 PREFIX = "mysql.shop.load"
-DRIVER = REPO / "tests" / "reliability" / "load_driver.py"
+DRIVER = PROBES / "load_driver.py"
 
 
 def kind(request: dict[str, Any]) -> str:

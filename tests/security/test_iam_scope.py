@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.paths import REPO, venv_python
+from omlineage_devkit.paths import PROBES, REPO, venv_python
 
 UNSCOPABLE = {"logs:DescribeLogGroups", "s3:GetAccountPublicAccessBlock", "cloudwatch:PutMetricData"}
 
@@ -25,7 +25,7 @@ UNSCOPABLE = {"logs:DescribeLogGroups", "s3:GetAccountPublicAccessBlock", "cloud
 @pytest.fixture(scope="module")
 def iam() -> dict[str, Any]:
     proc = subprocess.run(
-        [str(venv_python("checkov")), str(REPO / "tests" / "security" / "iam_statements.py"), str(REPO)],
+        [str(venv_python("checkov")), str(PROBES / "iam_statements.py"), str(REPO)],
         capture_output=True,
         text=True,
         timeout=120,

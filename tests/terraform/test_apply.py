@@ -20,8 +20,15 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.local_aws import LocalAws, delete_routed_network, routed_network
-from tests.terraform.harness import REPO, HarnessError, Terraform, provider_mirror, require_terraform, stage
+from omlineage_devkit.local_aws import LocalAws, delete_routed_network, routed_network
+from omlineage_devkit.terraform import (
+    REPO,
+    HarnessError,
+    Terraform,
+    provider_mirror,
+    require_terraform,
+    stage,
+)
 
 ACCOUNT = "123456789012"
 TIMEOUTS = 'timeouts = { create = "5m", update = "5m", delete = "5m" }'
@@ -228,8 +235,8 @@ def assert_execution_role_proof(aws: LocalAws, env: dict[str, Any], bucket: str)
     """The applied execution role's policies, read back from IAM and evaluated (tests/helpers/iam_eval.py):
     MWAA's calls and the wheel's read of the lineage secret (and its decryption through Secrets Manager with
     the customer key) are allowed; calls outside the environment's resources are not."""
-    from tests.helpers.iam_eval import decide
-    from tests.helpers.mwaa_calls import Environment, allowed_calls, denied_calls
+    from omlineage_devkit.iam_eval import decide
+    from omlineage_devkit.mwaa_calls import Environment, allowed_calls, denied_calls
 
     iam = aws.client("iam")
     role = env["ExecutionRoleArn"].rsplit("/", 1)[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.harness import (
+from omlineage_devkit.terraform import (
     REPO,
     HarnessError,
     iter_strings,

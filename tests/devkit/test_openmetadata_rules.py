@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
 
 SVC = "airflow_rules"
 PATCH = {"Content-Type": "application/json-patch+json"}

@@ -15,17 +15,17 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from tests.emulators.mwaa import MwaaEmulator
-from tests.terraform.harness import FAKE_REGION, MotoServer, write_provider_override
+from omlineage_devkit.emulators.mwaa import MwaaEmulator
+from omlineage_devkit.terraform import FAKE_REGION, MotoServer, write_provider_override
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-MOTO_LAUNCHER = Path(__file__).resolve().parents[1] / "emulators" / "moto_server.py"
+MOTO_LAUNCHER = "omlineage_devkit.emulators.moto_server"  # run as `python -m` (this venv has the kit)
 
 
 def moto_with_request_context() -> MotoServer:
-    """harness.MotoServer running tests/emulators/moto_server.py (bucket policies see TLS requests)."""
+    """terraform.MotoServer running emulators/moto_server.py (bucket policies see TLS requests)."""
     wrapper = Path(tempfile.mkdtemp(prefix="moto-launcher-")) / "moto_server"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{MOTO_LAUNCHER}" "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m {MOTO_LAUNCHER} "$@"\n')
     wrapper.chmod(0o755)
     return MotoServer(binary=wrapper)
 

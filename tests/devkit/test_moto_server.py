@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.helpers.local_aws import moto_with_request_context
-from tests.terraform.harness import MotoServer
+from omlineage_devkit.local_aws import moto_with_request_context
+from omlineage_devkit.terraform import MotoServer
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_tls_only_policy_lets_sdk_requests_through(moto: MotoServer) -> None:
 
 
 def test_tls_only_policy_denies_a_plain_http_client(moto: MotoServer) -> None:
-    from tests.emulators.moto_server import SECURE_TRANSPORT_HEADER
+    from omlineage_devkit.emulators.moto_server import SECURE_TRANSPORT_HEADER
 
     s3 = _s3(moto)
     s3.create_bucket(Bucket="tls-only-http")

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]  # devkit/src/omlineage_devkit/paths.py (an editable install)
 VENVS = REPO / ".venvs"
+# Scripts the tests run by path in venvs without the kit (airflow2, checkov): stdlib + what that venv has.
+PROBES = Path(__file__).resolve().parent / "probes"
 
 
 def venv_python(venv: str) -> Path:

@@ -1,6 +1,6 @@
 """OpenMetadata 1.x REST API emulator for tests (run it from `.venvs/oracle`).
 
-    .venvs/oracle/bin/python tests/emulators/openmetadata.py --port 0 --port-file /tmp/om.port
+    .venvs/oracle/bin/python -m omlineage_devkit.emulators.openmetadata --port 0 --port-file /tmp/om.port
 
 Every request body is validated with the official generated pydantic models of openmetadata-ingestion
 (the schema oracle); errors are answered like the real server, `{"code": N, "message": "..."}`:
@@ -46,7 +46,7 @@ owners/tags/domains resolution (accepted as sent, not checked), roles and polici
 do anything), lineage depth > 1 and service/domain lineage, issuer checks on SSO tokens, entity types other
 than pipeline services, pipelines and tables. Request bodies are checked against the models of the server
 line the emulator reports (`POST /__admin/server {"version"}`): 1.3, 1.6, 1.9, 1.12 (the oracle venv), 2.0
-(tests/emulators/schema_lines.py); only the routes and rules above are emulated for every line.
+(omlineage_devkit/emulators/schema_lines.py); only the routes and rules above are emulated for every line.
 
 Test-only admin API under `/__admin/` (no auth): `POST reset`, `POST tables {"fqns": [...], "columns":
 {fqn: [name, ...]}}`, `GET state`, `GET|DELETE requests`, `POST auth {"enabled", "jwks_urls", "ca_bundle",
@@ -92,6 +92,8 @@ from metadata.generated.schema.type.entityLineage import LineageDetails
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+
+from omlineage_devkit.emulators.schema_lines import LINES  # the one list of lines
 
 SERVER_VERSION = "1.12.14"
 BOT_ISSUER = "open-metadata.org"
@@ -324,9 +326,9 @@ def error(code: int, message: str) -> Response:
 
 
 class SchemaLines:
-    """Bodies checked against the request models of the emulated server's line (tests/emulators/
-    schema_lines.py): the newest line not newer than the reported version. The oracle venv's own models
-    stand for 1.12 (in process); other lines run as workers in `.venvs/om-<line>`."""
+    """Bodies checked against the request models of the emulated server's line (schema_lines.py beside this
+    file): the newest line not newer than the reported version. The oracle venv's own models stand for 1.12
+    (in process); other lines run as workers in `.venvs/om-<line>` (schema_lines.py by path: no kit there)."""
 
     IN_PROCESS = (1, 12)
 
@@ -335,9 +337,6 @@ class SchemaLines:
         self.workers: dict[str, tuple[Any, threading.Lock]] = {}
         self.lock = threading.Lock()
         here = os.path.dirname(os.path.abspath(__file__))
-        sys.path.insert(0, here)
-        from schema_lines import LINES  # the one list of lines
-
         self.lines = {tuple(int(p) for p in line.split(".")): line for line in LINES}
         self.script = os.path.join(here, "schema_lines.py")
 

@@ -1,16 +1,12 @@
-"""Building the wheel's config, provider and client from the identity servers' `[lineage]` options."""
+"""Building the wheel's config, provider and client from the identity servers' `[lineage]` options (the wheel
+is installed editable in .venvs/driver: requirements/driver.txt)."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from tests.emulators.identity import IdentityServers
-from tests.helpers.openmetadata import OpenMetadataEmulator
-from tests.helpers.paths import REPO
-
-if str(REPO / "python" / "src") not in sys.path:
-    sys.path.insert(0, str(REPO / "python" / "src"))
+from omlineage_devkit.emulators.identity import IdentityServers
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
 
 
 def lineage_options(

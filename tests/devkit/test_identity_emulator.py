@@ -1,4 +1,5 @@
-"""tests/emulators/identity.py as a process (how other suites reuse it): info file, token, JWKS, admin API."""
+"""omlineage_devkit.emulators.identity as a process (how other suites reuse it): info file, token, JWKS, admin
+API."""
 
 from __future__ import annotations
 
@@ -11,14 +12,13 @@ from pathlib import Path
 import jwt
 import requests
 
-from tests.helpers.paths import REPO
-
 
 def test_identity_servers_as_a_process(tmp_path: Path) -> None:
     info_file = tmp_path / "identity.json"
     cmd = [
         sys.executable,
-        str(REPO / "tests/emulators/identity.py"),
+        "-m",
+        "omlineage_devkit.emulators.identity",
         "--dir",
         str(tmp_path),
         "--info-file",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from tests.helpers.iam_eval import Request
+from omlineage_devkit.iam_eval import Request
 
 
 @dataclass(frozen=True)

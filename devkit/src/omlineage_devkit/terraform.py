@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -37,7 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from .paths import REPO
+from .ports import free_port
+
 DEFAULT_MIRROR = "/opt/tf-plugins"
 AWS_PROVIDER_DIR = "registry.terraform.io/hashicorp/aws"
 FAKE_REGION = "us-east-1"
@@ -338,12 +339,6 @@ class Terraform:
     def test(self, *args: str) -> subprocess.CompletedProcess[str]:
         """``terraform test`` (returns the process; rc != 0 on failed runs)."""
         return self.run("test", "-no-color", *args, check=False)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class MotoServer:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
 
 SVC = "airflow_test"
 

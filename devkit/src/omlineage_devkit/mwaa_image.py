@@ -127,3 +127,17 @@ def overlay(version: str, name: str) -> str:
     )
     airflow.chmod(0o755)
     return name
+
+
+def install(version: str, plugins: dict[str, Any], requirements: str, tmp: Path, tag: str = "lineage") -> str:
+    """An overlay on the image stand-in with requirements.txt installed offline from plugins.zip (`plugins`:
+    version -> {"dir": the unpacked plugins.zip, ...}, tests/mwaa's `plugins` fixture)."""
+    venv = overlay(version, f"mwaa-{version}-with-{tag}")
+    req = local_requirements(requirements, plugins[version]["dir"], tmp / f"requirements-{version}.txt")
+    result = offline_pip(
+        VENVS / venv / "bin" / "python",
+        ["-q", "-r", str(req), *constraints(version)],
+        tmp / f"r-{version}.json",
+    )
+    assert result.rc == 0, f"{version}: offline install failed:\n{result.output[-3000:]}"
+    return venv

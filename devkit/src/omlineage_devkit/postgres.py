@@ -10,10 +10,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from .ports import free_port
 
 DEBIAN_BIN = "/usr/lib/postgresql/*/bin"
 
@@ -22,12 +23,6 @@ def find_bin(name: str) -> str | None:
     for candidate in sorted(glob.glob(f"{DEBIAN_BIN}/{name}"), reverse=True):
         return candidate
     return shutil.which(name)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PostgresServer:
@@ -40,7 +35,7 @@ class PostgresServer:
             )
         self.root = Path(tempfile.mkdtemp(prefix="pg-lineage-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.as_user: list[str] = []
         if os.geteuid() == 0:
             self.as_user = ["runuser", "-u", "postgres", "--"]

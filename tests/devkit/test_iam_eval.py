@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.iam_eval import Request, arn_match, decide
+from omlineage_devkit.iam_eval import Request, arn_match, decide
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:openmetadata-lineage/x-AbCdEf"
 

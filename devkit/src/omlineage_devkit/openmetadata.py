@@ -1,4 +1,4 @@
-"""Start the OpenMetadata emulator (tests/emulators/openmetadata.py) in .venvs/oracle; drive its admin API."""
+"""Start the OpenMetadata emulator (emulators/openmetadata.py) in .venvs/oracle; drive its admin API."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import requests
 from .paths import REPO, venv_python
 from .tls import self_signed_cert
 
-EMULATOR = REPO / "tests" / "emulators" / "openmetadata.py"
+# Run as `python -m` in .venvs/oracle (requirements/oracle.txt installs the kit there).
+EMULATOR = "omlineage_devkit.emulators.openmetadata"
 
 
 class OpenMetadataEmulator:
@@ -172,7 +173,8 @@ class EmulatorProcess:
         self.proc = subprocess.Popen(
             [
                 str(python),
-                str(EMULATOR),
+                "-m",
+                EMULATOR,
                 "--port",
                 "0",
                 "--port-file",

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.airflow_runner import DagRunResult
-from tests.helpers.local_aws import LocalAws
-from tests.helpers.mwaa_local import LocalEnvironment, aws_env_for, prepare
-from tests.terraform.harness import REPO, Terraform, stage
+from omlineage_devkit.airflow_runner import DagRunResult
+from omlineage_devkit.local_aws import LocalAws
+from omlineage_devkit.mwaa_local import LocalEnvironment, aws_env_for, prepare
+from omlineage_devkit.terraform import REPO, Terraform, stage
 
-ROOT = Path(__file__).resolve().parent / "root"
-DAGS = Path(__file__).resolve().parent / "dags"
+ROOT = REPO / "tests" / "e2e" / "root"
+DAGS = REPO / "tests" / "e2e" / "dags"
 DAG_ID = "mwaa_etl"
 SERVICE = "mwaa_e2e"
 TABLES = (

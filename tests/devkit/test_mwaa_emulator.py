@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from tests.emulators.mwaa import SECURITY_GROUP_MESSAGE, MwaaEmulator
+from omlineage_devkit.emulators.mwaa import SECURITY_GROUP_MESSAGE, MwaaEmulator
 
 REGION = "us-east-1"
 DELAY = 0.3

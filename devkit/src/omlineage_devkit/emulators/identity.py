@@ -110,7 +110,7 @@ def public_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
 
 def self_signed_cert(directory: Path) -> tuple[str, str]:
     """A certificate for localhost / 127.0.0.1 (also usable as the CA bundle that trusts it)."""
-    from tests.helpers.tls import self_signed_cert as write_cert
+    from omlineage_devkit.tls import self_signed_cert as write_cert
 
     cert_path, key_path = write_cert(directory, prefix="identity-")
     return str(cert_path), str(key_path)
@@ -783,8 +783,5 @@ def main(argv: Optional[list[str]] = None) -> None:
     threading.Event().wait()
 
 
-if __name__ == "__main__":
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: make `tests` importable
+if __name__ == "__main__":  # python -m omlineage_devkit.emulators.identity
     main()
