@@ -12,10 +12,13 @@ venvs:
 artifacts: venvs
 	$(PY) scripts/build_artifacts.py
 
+# import_graph.py: which wheel modules import which (type-only and function-local imports included); fails on
+# an import cycle, naming it.
 lint: venvs
-	$(VENVS)/driver/bin/ruff check python tests scripts bench
-	$(VENVS)/driver/bin/ruff format --check python tests scripts bench
+	$(VENVS)/driver/bin/ruff check python tests scripts bench devkit
+	$(VENVS)/driver/bin/ruff format --check python tests scripts bench devkit
 	terraform fmt -check -recursive
+	$(PY) scripts/import_graph.py
 
 # Coverage of the wheel over unit + integration, subprocesses included (.coveragerc; floor and exclusions in
 # docs/coverage.md): every Python process that inherits these two variables measures itself.

@@ -1,4 +1,4 @@
-"""The identity emulator refuses what each IdP refuses for client credentials (tests/emulators/identity.py
+"""The identity emulator refuses what each IdP refuses for client credentials (the kit's emulators/identity.py
 cites the vendor pages), the wheel's providers get a token with the settings the emulator hands out, and the
 settings this repository documents (examples, plan matrix) are of a kind those IdPs accept."""
 

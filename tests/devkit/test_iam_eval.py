@@ -1,4 +1,4 @@
-"""tests/helpers/iam_eval.py, the evaluator the execution-role proofs rely on: each rule on its own."""
+"""omlineage_devkit/iam_eval.py, the evaluator the execution-role proofs rely on: each rule on its own."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""tests/emulators/moto_server.py: a TLS-only bucket policy lets requests over TLS through and denies a
+"""The kit's emulators/moto_server.py: a TLS-only bucket policy lets requests over TLS through and denies a
 plain-HTTP one (the request context the shim evaluates); other denies still apply. What these do not prove:
 anything about named principals (the shim ignores statements for them) or about IAM identity policies."""
 

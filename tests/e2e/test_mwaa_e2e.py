@@ -1,7 +1,7 @@
 """Issue 5: terraform apply -> MWAA options + S3 artifacts -> real Airflow -> lineage in OpenMetadata.
 
 Each test applies tests/e2e/root against moto + the MWAA emulator, rebuilds the environment locally from what
-the MWAA API and the bucket hold (tests/helpers/mwaa_local.py), runs the DAG with `airflow dags test`, and
+the MWAA API and the bucket hold (omlineage_devkit/mwaa_local.py), runs the DAG with `airflow dags test`, and
 checks what reached the OpenMetadata emulator, authenticated with the configured provider. The credentials
 live only in moto's Secrets Manager: the wheel resolves them at run time through AWS_ENDPOINT_URL.
 """

@@ -1,4 +1,4 @@
-"""tests/helpers/mwaa_local.py's pure parts: how options and requirements are carried over, as MWAA does."""
+"""omlineage_devkit.mwaa_local's pure parts: how options and requirements are carried over, as MWAA does."""
 
 from __future__ import annotations
 

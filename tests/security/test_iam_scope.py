@@ -1,4 +1,4 @@
-"""The module's IAM, read from its HCL (tests/security/iam_statements.py under .venvs/checkov):
+"""The module's IAM, read from its HCL (omlineage_devkit/probes/iam_statements.py under .venvs/checkov):
 
 - the lineage secret is readable through exactly one statement, of the execution role's policy, scoped to
   that one secret's ARN, read-only; the module writes no secret resource policy and no other grant;

@@ -232,7 +232,7 @@ def test_basic_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> None
 
 
 def assert_execution_role_proof(aws: LocalAws, env: dict[str, Any], bucket: str) -> None:
-    """The applied execution role's policies, read back from IAM and evaluated (tests/helpers/iam_eval.py):
+    """The applied execution role's policies, read back from IAM and evaluated (omlineage_devkit/iam_eval.py):
     MWAA's calls and the wheel's read of the lineage secret (and its decryption through Secrets Manager with
     the customer key) are allowed; calls outside the environment's resources are not."""
     from omlineage_devkit.iam_eval import decide

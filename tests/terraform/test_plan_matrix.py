@@ -226,7 +226,7 @@ def test_default_airflow_version_is_an_mwaa_version_on_the_backend_path(matrix: 
 
 @pytest.mark.parametrize("row", ["kms", "noauth"])
 def test_execution_role_allows_the_mwaa_calls_and_nothing_outside(matrix: Plan, row: str) -> None:
-    """Evaluated, not string-matched (tests/helpers/iam_eval.py): the planned execution policy against the
+    """Evaluated, not string-matched (omlineage_devkit/iam_eval.py): the planned execution policy against the
     calls MWAA makes and calls outside the environment. Rows with a lineage secret are proven on the applied
     policy (tests/terraform/test_apply.py): their policy names the secret's ARN, unknown at plan time."""
     from omlineage_devkit.iam_eval import decide

@@ -1,4 +1,4 @@
-"""A loopback AWS for applies: moto server (tests/terraform/harness.py) + the MWAA emulator in front of it.
+"""A loopback AWS for applies: moto server (omlineage_devkit/terraform.py) + the MWAA emulator in front of it.
 
 `LocalAws` starts both, writes the provider override that routes Terraform's AWS provider to them, hands out
 boto3 clients (MWAA's without the `api.` host prefix), and snapshots what exists so a test can prove that

@@ -4,7 +4,7 @@ Like MWAA's workers, it takes GetEnvironment's AirflowConfigurationOptions as `A
 variables, downloads requirements.txt and plugins.zip at the object versions the environment names, unpacks
 plugins.zip as the plugins folder, installs requirements.txt (with `/usr/local/airflow/plugins/` rewritten to
 that folder) on top of Airflow into a virtualenv, copies the DAGs from DagS3Path, then runs a DAG with
-`airflow dags test` (tests/helpers/airflow_runner.py).
+`airflow dags test` (omlineage_devkit/airflow_runner.py).
 
 Differences from MWAA, on purpose: the base is Airflow 2.10.5 (3.0.6 for 3.x environments), the versions the
 rest of the project measures, pinned instead of MWAA's constraints file (no network); SQLite and

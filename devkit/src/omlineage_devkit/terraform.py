@@ -345,7 +345,7 @@ class MotoServer:
     """``moto_server`` on 127.0.0.1:<free port> from .venvs/driver (S3, IAM, STS, EC2, KMS, Secrets
     Manager, Logs).
 
-    moto has no MWAA backend (see tests/emulators/mwaa.py for that).
+    moto has no MWAA backend (see omlineage_devkit/emulators/mwaa.py for that).
     """
 
     def __init__(self, binary: Path | None = None) -> None:

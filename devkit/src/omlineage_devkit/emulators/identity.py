@@ -41,9 +41,12 @@ requested, or Google's target_audience, `exp` = now + ttl, `scp` = the granted s
 (count), `refusals` (what the scope policy refused), `mint()` (tokens for negative tests).
 The same controls are on `GET|POST /__admin` of each realm, for tests in another process.
 
-Start it in-process with `start_identity_servers(workdir)`, or as a process: `.venvs/driver/bin/python
-tests/emulators/identity.py --dir D --info-file D/identity.json` writes the `IdentityServers.describe()`
-JSON (URLs, CA certificate, per-provider `[lineage]` options and env) then serves.
+Start it in-process with `start_identity_servers(workdir)`, or as a process:
+
+    .venvs/driver/bin/python -m omlineage_devkit.emulators.identity --dir D --info-file D/identity.json
+
+writes the `IdentityServers.describe()` JSON (URLs, CA certificate, per-provider `[lineage]` options and env)
+then serves.
 
 Not emulated: authorization-code, device-code, refresh-token and on-behalf-of flows; users, consent, MFA;
 token introspection and revocation; Okta's org authorization server and its `okta.*` scopes, Okta access

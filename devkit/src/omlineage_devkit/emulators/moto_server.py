@@ -14,7 +14,7 @@ rules, so Terraform sees a drift on every group-to-group rule). Everything else 
 Not emulated: principals other than `*`: statements for named principals are ignored (moto does not tell the
 caller's identity here), so a test through this shim proves nothing about who may read a bucket; other
 condition keys (an absent key never matches) and operators (the statement applies); IAM identity policies
-(moto does not enforce them by default: tests/helpers/iam_eval.py evaluates the execution role instead).
+(moto does not enforce them by default: omlineage_devkit/iam_eval.py evaluates the execution role instead).
 """
 
 from __future__ import annotations

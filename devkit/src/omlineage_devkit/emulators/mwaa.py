@@ -31,7 +31,7 @@ What it checks, as the real API does:
   Statuses move CREATING -> AVAILABLE, UPDATING -> AVAILABLE and DELETING -> gone after configurable delays,
   so Terraform's waiters poll for real. GetEnvironment always carries a LastUpdate object.
 
-What it does not emulate: running Airflow (tests/helpers/mwaa_local.py does that from the environment's
+What it does not emulate: running Airflow (omlineage_devkit/mwaa_local.py does that from the environment's
 options and artifacts), SigV4 signature checks or IAM authorisation (the region is read from the Authorization
 header, nothing is verified), the execution role's policies and trust, whether a subnet is private, whether
 the route or endpoints really lead to each service MWAA needs (the real service fails such an environment

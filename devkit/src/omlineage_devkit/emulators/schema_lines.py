@@ -6,8 +6,8 @@ majors (1.3 is pydantic 1), so each lives in its own venv `.venvs/om-<line>` and
 worker: one JSON request per stdin line, `{"model": name, "body": {...}}`, one answer per stdout line,
 `{"ok": true}` or `{"ok": false, "error": "..."}`.
 
-    python tests/emulators/schema_lines.py --install   # what scripts/bootstrap.sh installs, one line each
-    .venvs/om-1.3/bin/python tests/emulators/schema_lines.py --serve
+    python schema_lines.py --install                # what scripts/bootstrap.sh installs, one line each
+    .venvs/om-1.3/bin/python schema_lines.py --serve  # by path: the om-<line> venvs have no kit
 
 1.12 is the oracle venv itself (the emulator imports its models in process); the table below holds the others.
 """
