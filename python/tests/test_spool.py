@@ -7,13 +7,13 @@ import json
 import logging
 import multiprocessing
 import os
-import socket
 import stat
 import time
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
+from omlineage_devkit.ports import closed_url
 
 from airflow_openmetadata_lineage import runtime
 from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
@@ -39,12 +39,6 @@ def report(
 ) -> TaskReport:
     run = RunInfo("etl", f"run_{ts}", ts, "running", (TaskRunInfo(task, state, ts, ts + end),), False)
     return TaskReport(dag, run, task, (SRC,), (DST,))
-
-
-def closed_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}/api"
 
 
 def reporter(

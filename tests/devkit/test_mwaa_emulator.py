@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from omlineage_devkit.emulators.mwaa import SECURITY_GROUP_MESSAGE, MwaaEmulator
+from omlineage_devkit.local_aws import routed_network
 
 REGION = "us-east-1"
 DELAY = 0.3
@@ -70,38 +71,18 @@ def aws(moto_url: str) -> dict[str, Any]:
     v2 = s3.put_object(Bucket="mwaa-src", Key="plugins.zip", Body=b"two")["VersionId"]
     req = s3.put_object(Bucket="mwaa-src", Key="requirements.txt", Body=b"x\n")["VersionId"]
     role = iam.create_role(RoleName="mwaa-exec", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"][
-        "SubnetId"
-    ]
-    b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone="us-east-1b")["Subnet"][
-        "SubnetId"
-    ]
-    a2 = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.3.0/24", AvailabilityZone="us-east-1a")["Subnet"][
-        "SubnetId"
-    ]
+    # the private subnets leave the VPC through a NAT gateway (the emulator refuses subnets without a route)
+    network = routed_network(ec2, "10.0", azs="aba")
+    vpc, (a, b, a2) = network["vpc_id"], network["subnet_ids"]
     sg = ec2.create_security_group(GroupName="mwaa", Description="mwaa", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(
         GroupId=sg, IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": sg}]}]
     )
     # no self-referencing rule: only the default egress (and, once revoked, nothing at all)
     lonely = ec2.create_security_group(GroupName="lonely", Description="lonely", VpcId=vpc)["GroupId"]
-    # the private subnets leave the VPC through a NAT gateway (the emulator refuses subnets without a route)
-    public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.100.0/24", AvailabilityZone="us-east-1a")["Subnet"]
-    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
-    nat = ec2.create_nat_gateway(SubnetId=public["SubnetId"], AllocationId=eip)["NatGateway"]["NatGatewayId"]
-    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
-    for subnet in (a, b, a2):
-        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
     # a second VPC whose subnets only have the local route
-    bare_vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    bare = [
-        ec2.create_subnet(VpcId=bare_vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, az in ((1, "a"), (2, "b"))
-    ]
+    bare_network = routed_network(ec2, "10.1", route_out=False)
+    bare_vpc, bare = bare_network["vpc_id"], bare_network["subnet_ids"]
     bare_sg = ec2.create_security_group(GroupName="bare", Description="bare", VpcId=bare_vpc)["GroupId"]
     ec2.authorize_security_group_ingress(
         GroupId=bare_sg, IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": bare_sg}]}]

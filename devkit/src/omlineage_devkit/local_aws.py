@@ -130,17 +130,23 @@ class LocalAws:
         }
 
 
-def routed_network(ec2: Any, cidr_prefix: str = "10.60") -> dict[str, Any]:
-    """A VPC as a caller brings it to the module: two private subnets in two AZs routed through a NAT gateway
-    (in a public subnet behind an internet gateway). The MWAA emulator refuses subnets without any route out.
-    Returns vpc_id, subnet_ids and every id for `delete_routed_network`."""
+def routed_network(
+    ec2: Any, cidr_prefix: str = "10.60", azs: str = "ab", route_out: bool = True
+) -> dict[str, Any]:
+    """A VPC as a caller brings it to the module: private subnets `<prefix>.<1..n>.0/24`, one per letter of
+    `azs` (us-east-1<letter>), routed through a NAT gateway (in a public subnet behind an internet gateway).
+    The MWAA emulator refuses subnets without any route out: `route_out=False` gives exactly that (the VPC
+    and its subnets, only the local route). Returns vpc_id, subnet_ids and every id for
+    `delete_routed_network`."""
     vpc = ec2.create_vpc(CidrBlock=f"{cidr_prefix}.0.0/16")["Vpc"]["VpcId"]
     subnets = [
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"{cidr_prefix}.{i}.0/24", AvailabilityZone=f"us-east-1{az}")[
             "Subnet"
         ]["SubnetId"]
-        for i, az in ((1, "a"), (2, "b"))
+        for i, az in enumerate(azs, start=1)
     ]
+    if not route_out:
+        return {"vpc_id": vpc, "subnet_ids": subnets}
     public = ec2.create_subnet(VpcId=vpc, CidrBlock=f"{cidr_prefix}.100.0/24", AvailabilityZone="us-east-1a")[
         "Subnet"
     ]["SubnetId"]
