@@ -21,30 +21,17 @@ from typing import Any
 import pytest
 
 from omlineage_devkit.local_aws import LocalAws, delete_routed_network, routed_network
-from omlineage_devkit.terraform import (
-    REPO,
-    HarnessError,
-    Terraform,
-    provider_mirror,
-    require_terraform,
-    stage,
-)
+from omlineage_devkit.terraform import REPO, Terraform, stage
 
 ACCOUNT = "123456789012"
 TIMEOUTS = 'timeouts = { create = "5m", update = "5m", delete = "5m" }'
 TIMINGS: dict[str, dict[str, float]] = {}
 
 
-@pytest.fixture(scope="module")
-def aws() -> Iterator[LocalAws]:
-    try:
-        require_terraform()
-        provider_mirror()
-        local = LocalAws(delay=1.0).start()
-    except HarnessError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield local
-    local.stop()
+@pytest.fixture(scope="module", autouse=True)
+def apply_timings() -> Iterator[None]:
+    """Prints each example's apply timings once the module's local AWS (conftest.py: `aws`) has stopped."""
+    yield
     for example, steps in TIMINGS.items():
         print(f"\n[apply timings] {example}: {steps}")
 
