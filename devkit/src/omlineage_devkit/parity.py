@@ -15,7 +15,7 @@ from .paths import REPO
 
 DAGS = REPO / "tests" / "airflow3" / "dags"
 PARITY_DAG = "om_parity"
-# The tables of tests/dags/om_forms.py; om_parity declares the same forms, plus a table only a failing task writes.
+# The tables of tests/dags/om_forms.py; om_parity declares the same, plus one only a failing task writes.
 FORMS_TABLES = (
     "mysql.shop.public.orders",
     "mysql.shop.public.customers",
