@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import dags  # bench/ is sys.path[0]: this file runs as a script
+import dags  # siblings in bench/: this file runs as a script, its folder comes first on the path
 import report
 import sizes
 from backends import BACKENDS, TIME_BUDGET_SECONDS
