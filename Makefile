@@ -4,7 +4,7 @@ VENVS := .venvs
 PY := $(VENVS)/driver/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: test demo venvs artifacts lint unit integration coverage-erase coverage bench bench-short clean
+.PHONY: test demo venvs artifacts lint typecheck unit integration coverage-erase coverage bench bench-short clean
 
 venvs:
 	scripts/bootstrap.sh driver airflow2 airflow3 airflow2-ol airflow3-ol oracle checkov om-schemas mwaa
@@ -19,6 +19,11 @@ lint: venvs
 	$(VENVS)/driver/bin/ruff format --check python tests scripts bench devkit
 	terraform fmt -check -recursive
 	$(PY) scripts/import_graph.py
+	$(MAKE) typecheck
+
+# mypy --strict on the wheel (python/pyproject.toml [tool.mypy]), against the Airflow 2 venv's packages.
+typecheck: venvs
+	cd python && ../$(VENVS)/driver/bin/mypy --python-executable ../$(VENVS)/airflow2/bin/python
 
 # Coverage of the wheel over unit + integration, subprocesses included (.coveragerc; floor and exclusions in
 # docs/coverage.md): every Python process that inherits these two variables measures itself.

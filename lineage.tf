@@ -62,7 +62,7 @@ locals {
   # Inline encoding: printable one-line ASCII is written with % doubled (%% means %); anything else as base64:<b64>.
   lineage_inline = {
     for k, v in local.lineage_inputs : k => (
-      v == null ? null : can(regex("^[ -~]+$", v)) ? replace(v, "%", "%%") : "base64:${base64encode(v)}"
+      v == null ? null : can(regex(local.mwaa_value_pattern, v)) ? replace(v, "%", "%%") : "base64:${base64encode(v)}"
     )
   }
 

@@ -16,7 +16,12 @@ locals {
 
   airflow_configuration_options = merge(var.airflow_configuration_options, local.lineage_options)
   # Only the verdict leaves the sensitive map, never a value.
-  lineage_values_ok = nonsensitive(alltrue([for k, v in local.lineage_options : length(v) <= 65536 && can(regex("^[ -~]+$", v))]))
+  lineage_values_ok = nonsensitive(alltrue([for k, v in local.lineage_options : length(v) <= local.mwaa_value_max_length && can(regex(local.mwaa_value_pattern, v))]))
+
+  # MWAA's rule for an airflow_configuration_options value (CreateEnvironment API): printable ASCII on one line,
+  # 1-65536 characters. Every check of a value reads these two.
+  mwaa_value_pattern    = "^[ -~]+$"
+  mwaa_value_max_length = 65536
 
   tags = merge(var.tags, { "terraform-module" = "airflow-openmetadata-lineage" })
 }

@@ -1,31 +1,31 @@
 output "environment_arn" {
   description = "ARN of the MWAA environment."
-  value       = try(aws_mwaa_environment.this.arn, null)
+  value       = aws_mwaa_environment.this.arn
 }
 
 output "environment_name" {
   description = "Name of the MWAA environment."
-  value       = try(aws_mwaa_environment.this.name, null)
+  value       = aws_mwaa_environment.this.name
 }
 
 output "webserver_url" {
   description = "Host name of the Airflow UI (https://<webserver_url>)."
-  value       = try(aws_mwaa_environment.this.webserver_url, null)
+  value       = aws_mwaa_environment.this.webserver_url
 }
 
 output "webserver_https_url" {
   description = "URL of the Airflow UI (https://<webserver_url>); null until the environment exists."
-  value       = try("https://${aws_mwaa_environment.this.webserver_url}", null)
+  value       = aws_mwaa_environment.this.webserver_url == null ? null : "https://${aws_mwaa_environment.this.webserver_url}"
 }
 
 output "database_vpc_endpoint_service" {
   description = "VPC endpoint service of the environment's metadata database. With endpoint_management = \"CUSTOMER\" create an interface endpoint to it in private_subnet_ids (see examples/customer-endpoints)."
-  value       = try(aws_mwaa_environment.this.database_vpc_endpoint_service, null)
+  value       = aws_mwaa_environment.this.database_vpc_endpoint_service
 }
 
 output "webserver_vpc_endpoint_service" {
   description = "VPC endpoint service of the environment's web server. With endpoint_management = \"CUSTOMER\" and PRIVATE_ONLY access create an interface endpoint to it in private_subnet_ids (see examples/customer-endpoints)."
-  value       = try(aws_mwaa_environment.this.webserver_vpc_endpoint_service, null)
+  value       = aws_mwaa_environment.this.webserver_vpc_endpoint_service
 }
 
 output "execution_role_arn" {
@@ -50,7 +50,7 @@ output "source_bucket_arn" {
 
 output "security_group_id" {
   description = "ID of the security group the module created for the environment."
-  value       = try(aws_security_group.this.id, null)
+  value       = aws_security_group.this.id
 }
 
 output "vpc_id" {
@@ -65,22 +65,22 @@ output "private_subnet_ids" {
 
 output "requirements_s3_path" {
   description = "Key of requirements.txt in the source bucket."
-  value       = try(aws_s3_object.requirements.key, null)
+  value       = aws_s3_object.requirements.key
 }
 
 output "requirements_s3_object_version" {
   description = "S3 version ID of requirements.txt the environment uses."
-  value       = try(aws_s3_object.requirements.version_id, null)
+  value       = aws_s3_object.requirements.version_id
 }
 
 output "plugins_s3_path" {
   description = "Key of plugins.zip in the source bucket."
-  value       = try(aws_s3_object.plugins.key, null)
+  value       = aws_s3_object.plugins.key
 }
 
 output "plugins_s3_object_version" {
   description = "S3 version ID of plugins.zip the environment uses."
-  value       = try(aws_s3_object.plugins.version_id, null)
+  value       = aws_s3_object.plugins.version_id
 }
 
 output "startup_script_s3_path" {

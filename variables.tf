@@ -207,7 +207,7 @@ variable "airflow_configuration_options" {
     error_message = "airflow_configuration_options keys must be lower case \"section.key\" (a-z, 0-9, '.', '_'; at most 64 characters), e.g. \"core.default_timezone\"."
   }
   validation {
-    condition     = alltrue([for k, v in var.airflow_configuration_options : length(v) <= 65536 && can(regex("^[ -~]+$", v))])
+    condition     = alltrue([for k, v in var.airflow_configuration_options : length(v) <= local.mwaa_value_max_length && can(regex(local.mwaa_value_pattern, v))])
     error_message = "airflow_configuration_options values must be 1-65536 printable ASCII characters without newlines (MWAA's rule); encode multi-line values, e.g. as base64."
   }
   validation {
@@ -598,13 +598,13 @@ variable "openmetadata" {
   validation {
     condition = length(nonsensitive([
       for k in local.lineage_plain_attributes : k
-      if(var.openmetadata[k] == null ? false : !(length(var.openmetadata[k]) <= 65536 && can(regex("^[ -~]+$", var.openmetadata[k]))))
+      if(var.openmetadata[k] == null ? false : !(length(var.openmetadata[k]) <= local.mwaa_value_max_length && can(regex(local.mwaa_value_pattern, var.openmetadata[k]))))
     ])) == 0
     error_message = format(
       "%s must be printable ASCII on one line (no newline, no non-ASCII character, not empty, at most 65536 characters).",
       join(", ", formatlist("openmetadata.%s", nonsensitive([
         for k in local.lineage_plain_attributes : k
-        if(var.openmetadata[k] == null ? false : !(length(var.openmetadata[k]) <= 65536 && can(regex("^[ -~]+$", var.openmetadata[k]))))
+        if(var.openmetadata[k] == null ? false : !(length(var.openmetadata[k]) <= local.mwaa_value_max_length && can(regex(local.mwaa_value_pattern, var.openmetadata[k]))))
       ]))),
     )
   }

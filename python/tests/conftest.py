@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_openmetadata_lineage import runtime, secrets, xlets
+from airflow_openmetadata_lineage import runtime, secret_refs, xlets
 from omstub import OMStub
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +45,6 @@ def _fresh_process_state() -> Iterator[None]:
     """Each test starts like a new task process: no warned-once sets, no reporter, no secret cache."""
     xlets.reset_warnings()
     runtime.reset()
-    secrets.clear_cache()
+    secret_refs.clear_cache()
     yield
     runtime.reset()

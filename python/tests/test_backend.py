@@ -16,6 +16,8 @@ import pytest
 
 from airflow_openmetadata_lineage import runtime
 from airflow_openmetadata_lineage.backend import OpenMetadataLineageBackend
+from airflow_openmetadata_lineage.config import load_config, mapping_getter
+from airflow_openmetadata_lineage.spool import deployment_key
 from omstub import OMStub
 
 HEAVY = ("requests", "urllib3", "boto3", "botocore", "jwt", "msal", "google.auth")
@@ -72,18 +74,20 @@ class Weird:
         raise RuntimeError("boom")
 
 
-class RecordingReporter:
-    """The shared reporter's place in runtime: records what the backend hands it."""
+class RecordingDelivery:
+    """The shared delivery's place in runtime: records what the backend hands it."""
 
     def __init__(self, fail: bool = False) -> None:
         self.reports: list[object] = []
         self.fail = fail
-        self.config = type("Config", (), {"time_budget": 5.0})()
+        self.time_budget = 5.0
+        self.reporter = None  # as a Delivery has one (the adapters read its config)
 
-    def report(self, report: object, deadline: float = 0.0) -> None:
+    def hand_off(self, report: object, claim: bool = True, wait_at_exit: bool = True) -> bool:
         self.reports.append(report)
         if self.fail:
             raise RuntimeError("secret-looking detail that must not be logged")
+        return True
 
 
 NO_CONTEXT = "OpenMetadata lineage: the task context has no ti/dag_run/dag; nothing sent"
@@ -108,8 +112,8 @@ def test_send_lineage_never_raises(
     kwargs: dict[str, object], logged: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Whatever Airflow hands over, send_lineage returns, says why in one warning, and reports nothing."""
-    recorder = RecordingReporter()
-    monkeypatch.setattr(runtime, "get_reporter", lambda: recorder)
+    recorder = RecordingDelivery()
+    monkeypatch.setattr(runtime, "get_delivery", lambda: recorder)
     OpenMetadataLineageBackend().send_lineage(**kwargs)  # type: ignore[arg-type]
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == [logged]
@@ -128,8 +132,8 @@ def test_a_reporter_that_raises_does_not_fail_the_task(
     dag_run = DagRun(dag_id="raising", run_id="manual__1", execution_date=pendulum.datetime(2024, 1, 2))
     ti = TaskInstance(task, run_id="manual__1")
     ti.dag_run = dag_run
-    recorder = RecordingReporter(fail=True)
-    monkeypatch.setattr(runtime, "get_reporter", lambda: recorder)
+    recorder = RecordingDelivery(fail=True)
+    monkeypatch.setattr(runtime, "get_delivery", lambda: recorder)
     OpenMetadataLineageBackend().send_lineage(
         operator=task, context={"ti": ti, "dag_run": dag_run, "dag": dag}
     )
@@ -153,7 +157,7 @@ def test_config_error_logged_once_nothing_sent(
         "OpenMetadata lineage is off for this process: [lineage] airflow_service_name is missing: "
         "set it to the pipeline service name, e.g. MWAA"
     ]
-    assert runtime.get_reporter() is None
+    assert runtime.get_delivery() is None and runtime.get_reporter() is None
 
 
 # -- a real Airflow 2 run ------------------------------------------------------------------------------------
@@ -265,9 +269,21 @@ def test_slow_server_task_succeeds_within_budget(airflow_home: Path) -> None:
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-3000:]
     assert log.count("Marking task as SUCCESS") == 2
-    assert len(re.findall(r"wheel_unit_dag\.\w+ not delivered", log)) == 2  # each task; the run's record too
-    # the reporter's own line: "... reported: status not sent, 0/1 edges, N requests, 1.00s"
+    # One attempt per hand-off (each task's, the run's record): the spool goes oldest first and stops at the
+    # first record the server can't take, so every attempt meets extract's kept report.
+    assert len(re.findall(r"wheel_unit_dag\.\w+ not delivered", log)) == 3
+    # the reporter's own line: "... reported|replayed: status not sent, 0/1 edges, N requests, 1.00s"
     took = [
-        float(t) for t in re.findall(r"wheel_unit_dag\.\w+ reported: status not sent, .*, ([0-9.]+)s", log)
+        float(t)
+        for t in re.findall(
+            r"wheel_unit_dag\.\w+ (?:reported|replayed): status not sent, .*, ([0-9.]+)s", log
+        )
     ]
-    assert len(took) == 2 and all(t <= 1.0 + 0.3 for t in took), took
+    assert len(took) == 3 and all(t <= 1.0 + 0.3 for t in took), took
+    # nothing lost: both task reports and the run's record wait in this deployment's spool for the next drain
+    endpoint = load_config(
+        mapping_getter({"airflow_service_name": "MWAA", "openmetadata_api_endpoint": stub.url})
+    )
+    kept = list((airflow_home / "spool" / "spool" / deployment_key(endpoint.endpoint, "MWAA")).glob("*.json"))
+    tasks = sorted(json.loads(p.read_text())["report"]["task_id"] for p in kept)
+    assert tasks == ["", "extract", "load"], tasks

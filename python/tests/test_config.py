@@ -12,7 +12,7 @@ from typing import Optional
 
 import pytest
 
-from airflow_openmetadata_lineage import auth
+from airflow_openmetadata_lineage import auth, options
 from airflow_openmetadata_lineage.config import (
     ConfigError,
     LineageConfig,
@@ -107,9 +107,9 @@ def test_bad_input_names_the_key(options: dict[str, Optional[str]], key: str, sa
     assert says in str(err)
 
 
-@pytest.mark.parametrize("provider", sorted(auth.REQUIRED_KEYS))
+@pytest.mark.parametrize("provider", sorted(options.AUTH_PROVIDERS))
 def test_each_providers_required_keys_are_checked(provider: str) -> None:
-    required = auth.REQUIRED_KEYS[provider]
+    required = options.required_keys(provider)
     full = {k: "x" for k in required}
     assert load(auth_provider_type=provider, **full).auth_provider_type == provider
     for missing in required:
@@ -276,8 +276,8 @@ def test_airflow_cfg_read_raw(tmp_path: Path) -> None:
 
 
 def test_validation_imports_no_provider_library() -> None:
-    """Required keys are checked from the registry table: loading an okta/azure/google config imports none of
-    PyJWT, msal, google-auth, requests."""
+    """Required keys are read from the provider classes, whose modules import their libraries lazily: loading
+    an okta/azure/google config imports none of PyJWT, msal, google-auth, requests."""
     code = (
         "import sys\n"
         "from airflow_openmetadata_lineage.config import load_config, mapping_getter\n"
@@ -293,15 +293,17 @@ def test_validation_imports_no_provider_library() -> None:
 
 
 def test_registry_matches_provider_classes() -> None:
-    """Every registry entry imports, and its class agrees with the REQUIRED_KEYS table and its name."""
-    assert set(auth.REGISTRY) == set(auth.REQUIRED_KEYS)
-    for name in auth.REGISTRY:
+    """Every registry entry imports, and its class agrees with the options table and its name."""
+    for name in options.AUTH_PROVIDERS:
         cls = auth.provider_class(name)
         assert cls.name == name
-        assert tuple(cls.required_keys) == auth.REQUIRED_KEYS[name], name
-    assert auth.canonical_name("JWT") == "openmetadata"
-    assert auth.canonical_name("custom_oidc") == "custom-oidc"
-    assert auth.canonical_name("nope") is None
+        assert tuple(cls.required_keys) == options.required_keys(name), name
+        # every key the class requires is a provider key of the table that names this provider
+        for key in cls.required_keys:
+            assert name in options.OPTIONS[key].providers, (name, key)
+    assert options.canonical_provider("JWT") == "openmetadata"
+    assert options.canonical_provider("custom_oidc") == "custom-oidc"
+    assert options.canonical_provider("nope") is None
 
 
 def test_token_endpoint_auth_method_is_checked() -> None:
@@ -315,3 +317,29 @@ def test_token_endpoint_auth_method_is_checked() -> None:
     assert err.key == "token_endpoint_auth_method"
     assert "use client_secret_basic or client_secret_post" in str(err)
     assert load(**oidc, token_endpoint_auth_method="client_secret_post").options["token_endpoint_auth_method"]
+
+
+def _wheel_imports(path: Path) -> set[str]:
+    """The wheel modules `path` imports (relative imports, resolved against the package root)."""
+    import ast
+
+    package = Path(options.__file__).parent
+    parts = list(path.relative_to(package).with_suffix("").parts)
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = parts[: len(parts) - node.level]
+            if node.module:
+                found.add(".".join([*base, *node.module.split(".")]))
+            else:
+                found.update(".".join([*base, alias.name]) for alias in node.names)
+    return found
+
+
+def test_config_and_auth_do_not_import_each_other() -> None:
+    """Both read the options table; neither imports the other (not even for type checking)."""
+    package = Path(options.__file__).parent
+    assert not {m for m in _wheel_imports(package / "config.py") if m.split(".")[0] == "auth"}
+    for module in sorted((package / "auth").glob("*.py")):
+        assert "config" not in _wheel_imports(module), module.name
+    assert _wheel_imports(package / "options.py") == set()

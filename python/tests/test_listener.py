@@ -22,7 +22,7 @@ import pluggy
 import pytest
 
 from airflow_openmetadata_lineage import adapter, backend, config, listener, runtime
-from airflow_openmetadata_lineage.reporter import Reporter
+from airflow_openmetadata_lineage.delivery import Delivery
 from conftest import VENVS, need
 from omstub import OMStub
 
@@ -100,7 +100,9 @@ def three_tasks() -> tuple[FakeDag, dict[str, FakeTask]]:
 
 
 @pytest.fixture
-def reporter(stub: OMStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Reporter:
+def delivery(stub: OMStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Delivery:
+    """The process's delivery, delivering in the hook's thread (background=False): when a hook returns, what
+    it handed off has been sent (or kept)."""
     stub.seed_tables("db.s.c.a", "db.s.c.b", "db.s.c.c")
     options = {
         "airflow_service_name": "af",
@@ -109,8 +111,8 @@ def reporter(stub: OMStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> R
         "spool_dir": str(tmp_path / "spool"),
         "time_budget": "5",
     }
-    built = runtime.build_reporter(config.mapping_getter(options))
-    monkeypatch.setattr(runtime, "get_reporter", lambda: built)
+    built = runtime.build_delivery(config.mapping_getter(options), background=False)
+    monkeypatch.setattr(runtime, "get_delivery", lambda: built)
     return built
 
 
@@ -212,7 +214,7 @@ def test_the_listener_fits_each_real_spec(spec_of: str, expected: type, tmp_path
 
 
 def test_listener_hooks_get_what_each_version_passes(
-    stub: OMStub, reporter: Reporter, tmp_path: Path
+    stub: OMStub, delivery: Delivery, tmp_path: Path
 ) -> None:
     """Call the hooks the way Airflow does: pluggy, keyword arguments of the real spec."""
     _, tasks = three_tasks()
@@ -267,7 +269,7 @@ def test_plugin_registers_the_listener_with_airflow(tmp_path: Path) -> None:
 # -- Airflow 2: backend + listener, failures -----------------------------------------------------------------
 
 
-def test_backend_then_listener_report_once(stub: OMStub, reporter: Reporter) -> None:
+def test_backend_then_listener_report_once(stub: OMStub, delivery: Delivery) -> None:
     dag, tasks = three_tasks()
     ti = FakeTI(tasks["extract"], "running")
     run = FakeDagRun([ti, FakeTI(tasks["load"], None), FakeTI(tasks["report"], None)])
@@ -288,7 +290,7 @@ def test_backend_then_listener_report_once(stub: OMStub, reporter: Reporter) -> 
     assert len(status_puts(stub)) == 2
 
 
-def test_listener_alone_reports_success(stub: OMStub, reporter: Reporter) -> None:
+def test_listener_alone_reports_success(stub: OMStub, delivery: Delivery) -> None:
     _, tasks = three_tasks()
     ti = FakeTI(tasks["load"], "success")
     FakeDagRun([FakeTI(tasks["extract"], "success"), ti, FakeTI(tasks["report"], None)])
@@ -303,7 +305,7 @@ def test_listener_alone_reports_success(stub: OMStub, reporter: Reporter) -> Non
 
 @pytest.mark.parametrize(("state", "expected"), [("failed", "Failed"), ("up_for_retry", "Pending")])
 def test_failed_try_gets_its_status_and_no_edges(
-    stub: OMStub, reporter: Reporter, state: str, expected: str
+    stub: OMStub, delivery: Delivery, state: str, expected: str
 ) -> None:
     _, tasks = three_tasks()
     ti = FakeTI(tasks["load"], state)
@@ -321,7 +323,7 @@ def test_failed_try_gets_its_status_and_no_edges(
 
 
 def test_parallel_last_tasks_leave_pending_and_the_run_hook_settles_it(
-    stub: OMStub, reporter: Reporter
+    stub: OMStub, delivery: Delivery
 ) -> None:
     dag, tasks = three_tasks()
     extract, load, rep = (FakeTI(tasks[t], "success") for t in ("extract", "load", "report"))
@@ -341,17 +343,17 @@ def test_parallel_last_tasks_leave_pending_and_the_run_hook_settles_it(
     assert set(task_states(final).values()) == {"Successful"}
 
 
-def test_run_hook_sends_nothing_while_retry_after_holds(stub: OMStub, reporter: Reporter) -> None:
+def test_run_hook_sends_nothing_while_retry_after_holds(stub: OMStub, delivery: Delivery) -> None:
     dag, tasks = three_tasks()
     run = FakeDagRun([FakeTI(t, "success") for t in tasks.values()])
     run.state, run.dag = "success", dag
-    assert reporter.spool is not None
-    reporter.spool._hold_for(60)  # a 429 with Retry-After: 60 seen by a task of this worker
+    delivery.spool.hold_for(60)  # a 429 with Retry-After: 60 seen by a task of this worker
     listener.Airflow2Listener().on_dag_run_success(run)
     assert stub.requests == []
+    assert len(delivery.spool.entries()) == 1  # kept for when the hold is over
 
 
-def test_failed_run_gets_its_final_record(stub: OMStub, reporter: Reporter) -> None:
+def test_failed_run_gets_its_final_record(stub: OMStub, delivery: Delivery) -> None:
     dag, tasks = three_tasks()
     extract, load = FakeTI(tasks["extract"], "success"), FakeTI(tasks["load"], "failed")
     run = FakeDagRun([extract, load, FakeTI(tasks["report"], "upstream_failed")])
@@ -371,20 +373,22 @@ def test_failed_run_gets_its_final_record(stub: OMStub, reporter: Reporter) -> N
 
 
 def test_run_hook_without_a_pipeline_only_warns(
-    stub: OMStub, reporter: Reporter, caplog: pytest.LogCaptureFixture
+    stub: OMStub, delivery: Delivery, caplog: pytest.LogCaptureFixture
 ) -> None:
     _, tasks = three_tasks()
     run = FakeDagRun([FakeTI(tasks["extract"], "failed"), FakeTI(tasks["load"], "upstream_failed")])
     run.state = "failed"
     with caplog.at_level(logging.WARNING, logger="airflow_openmetadata_lineage"):
         listener.Airflow2Listener().on_dag_run_failed(run)  # no task reported: OpenMetadata has no pipeline
-    assert "final run status of orders not sent" in caplog.text
+    assert "orders (run) rejected by the server: pipeline af.orders is not in OpenMetadata" in caplog.text
+    assert not stub.calls("POST", "/v1/pipelines") and not stub.calls("PUT"), "a status-only record wrote"
+    assert delivery.spool.entries() == [], "a rejection is not kept to be replayed forever"
 
 
 # -- Airflow 3: RuntimeTaskInstance --------------------------------------------------------------------------
 
 
-def test_runtime_ti_takes_sibling_states_from_the_task_sdk(stub: OMStub, reporter: Reporter) -> None:
+def test_runtime_ti_takes_sibling_states_from_the_task_sdk(stub: OMStub, delivery: Delivery) -> None:
     _, tasks = three_tasks()
     first = FakeRuntimeTI(tasks["extract"], "success", {"extract": "success", "load": None, "report": None})
     listener.Airflow3Listener().on_task_instance_success(None, first)
@@ -405,7 +409,7 @@ def test_runtime_ti_takes_sibling_states_from_the_task_sdk(stub: OMStub, reporte
     assert len(stub.calls("PUT", "/v1/lineage")) == 1  # extract's edge; load failed
 
 
-def test_runtime_ti_without_sdk_states_still_reports(stub: OMStub, reporter: Reporter) -> None:
+def test_runtime_ti_without_sdk_states_still_reports(stub: OMStub, delivery: Delivery) -> None:
     _, tasks = three_tasks()
     ti = FakeRuntimeTI(tasks["extract"], "success", {})
     ti.get_task_states = None  # type: ignore[assignment,method-assign]
@@ -430,12 +434,12 @@ def test_parse_task_states_reads_mapped_keys() -> None:
 
 
 def test_hooks_never_raise(
-    stub: OMStub, reporter: Reporter, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    stub: OMStub, delivery: Delivery, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def explode(*args: Any, **kwargs: Any) -> None:
         raise ValueError("token=s3cr3t")
 
-    monkeypatch.setattr(reporter, "report", explode)
+    monkeypatch.setattr(delivery, "hand_off", explode)
     _, tasks = three_tasks()
     ti = FakeTI(tasks["extract"], "success")
     FakeDagRun([ti])
@@ -462,8 +466,8 @@ def test_a_slow_server_costs_at_most_the_time_budget(
         "timeout": "5",
         "time_budget": "1",
     }
-    built = runtime.build_reporter(config.mapping_getter(options))
-    monkeypatch.setattr(runtime, "get_reporter", lambda: built)
+    built = runtime.build_delivery(config.mapping_getter(options))  # delivers in the background, as in a task
+    monkeypatch.setattr(runtime, "get_delivery", lambda: built)
     stub.delay = 3.0
     _, tasks = three_tasks()
     if major == 3:
@@ -473,15 +477,17 @@ def test_a_slow_server_costs_at_most_the_time_budget(
         ti = FakeTI(tasks["extract"], "success")
         FakeDagRun([ti])
         hook = lambda: listener.Airflow2Listener().on_task_instance_success(None, ti, None)  # noqa: E731
-    started = time.monotonic()
     with caplog.at_level(logging.INFO, logger="airflow_openmetadata_lineage"):
-        hook()
-    assert time.monotonic() - started < 1.0 + 0.5
+        started = time.monotonic()
+        hook()  # the success is committed: the hook waits for the delivery, at most the time budget
+        assert time.monotonic() - started < 1.0 + 0.5
+        assert built.settle(time.monotonic() + 2)  # the delivery thread's own end, for its log line
     assert "orders.extract reported: status not sent" in caplog.text  # it tried, and gave up in time
+    assert len(built.spool.entries()) == 1  # kept for the next drain
 
 
 def test_unconfigured_listener_sends_nothing(stub: OMStub, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runtime, "get_reporter", lambda: None)
+    monkeypatch.setattr(runtime, "get_delivery", lambda: None)
     _, tasks = three_tasks()
     ti = FakeTI(tasks["extract"], "success")
     FakeDagRun([ti])
@@ -502,7 +508,7 @@ def test_plugin_import_is_cheap(tmp_path: Path) -> None:
     assert airflow_python(code, tmp_path) == "[]"
 
 
-def test_final_record_is_spooled_when_the_server_fails_and_replayed(stub: OMStub, reporter: Reporter) -> None:
+def test_final_record_is_spooled_when_the_server_fails_and_replayed(stub: OMStub, delivery: Delivery) -> None:
     dag, tasks = three_tasks()
     extract = FakeTI(tasks["extract"], "success")
     FakeDagRun([extract, FakeTI(tasks["load"], None), FakeTI(tasks["report"], None)])
@@ -511,17 +517,17 @@ def test_final_record_is_spooled_when_the_server_fails_and_replayed(stub: OMStub
     run.state, run.dag = "success", dag
     stub.fail_next["/v1/pipelines/af.orders/status"] = [503]
     listener.Airflow2Listener().on_dag_run_success(run)
-    assert reporter.spool is not None and len(reporter.spool.entries()) == 1  # kept, not lost
+    assert len(delivery.spool.entries()) == 1  # kept, not lost
     (stored,) = stub.statuses["af.orders"].values()
     assert stored["executionStatus"] == "Pending"  # the 503 left the record from the task's report
     # the next delivery on this machine replays it
-    reporter.spool.replay(reporter, time.monotonic() + 5)
+    assert delivery.drain(time.monotonic() + 5) == 1
     (final,) = stub.statuses["af.orders"].values()
     assert final["executionStatus"] == "Successful" and set(task_states(final).values()) == {"Successful"}
-    assert reporter.spool.entries() == []
+    assert delivery.spool.entries() == []
 
 
-def test_final_record_resends_the_pipeline_on_invalid_task_name(stub: OMStub, reporter: Reporter) -> None:
+def test_final_record_resends_the_pipeline_on_invalid_task_name(stub: OMStub, delivery: Delivery) -> None:
     dag, tasks = three_tasks()
     extract = FakeTI(tasks["extract"], "success")
     FakeDagRun([extract, FakeTI(tasks["load"], None), FakeTI(tasks["report"], None)])
@@ -543,7 +549,7 @@ def test_final_record_resends_the_pipeline_on_invalid_task_name(stub: OMStub, re
 
 
 def test_a_crashing_run_hook_never_breaks_the_scheduler(
-    stub: OMStub, reporter: Reporter, caplog: pytest.LogCaptureFixture
+    stub: OMStub, delivery: Delivery, caplog: pytest.LogCaptureFixture
 ) -> None:
     class BrokenRun(FakeDagRun):
         def get_task_instances(self, session: Any = None) -> list[FakeTI]:

@@ -1,4 +1,4 @@
-"""The `apache_airflow_provider` entry point (issue 6): Airflow 2 lists the package, the schema accepts its
+"""The `apache_airflow_provider` entry point: Airflow 2 lists the package, the schema accepts its
 info, and every `[lineage]` option the wheel reads is documented, secret ones flagged sensitive."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jsonschema
 
-from airflow_openmetadata_lineage import __version__, config
+from airflow_openmetadata_lineage import __version__, options
 from airflow_openmetadata_lineage.provider_info import LINEAGE_OPTIONS, PACKAGE, get_provider_info
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,13 +43,15 @@ def test_provider_info_matches_airflows_schema() -> None:
 
 
 def test_every_option_the_wheel_reads_is_documented() -> None:
-    assert set(LINEAGE_OPTIONS) == {"backend", *config.GENERAL_KEYS, *config.PROVIDER_KEYS}
-    assert {k for k, o in LINEAGE_OPTIONS.items() if o["sensitive"]} == set(config.SECRET_KEYS)
+    assert set(LINEAGE_OPTIONS) == {"backend", *options.GENERAL_KEYS, *options.PROVIDER_KEYS}
+    assert {k for k, o in LINEAGE_OPTIONS.items() if o["sensitive"]} == set(options.SECRET_KEYS)
     # the contract table (docs/architecture.md §1) names no option that is not documented here
     section = (REPO / "docs" / "architecture.md").read_text().split("## 1.")[1].split("###")[0]
     first_cells = [row.split("|")[1] for row in section.splitlines() if row.startswith("| `")]
     contract_keys = {k for cell in first_cells for k in re.findall(r"`([a-z_]+)`", cell)}
     assert contract_keys and contract_keys <= set(LINEAGE_OPTIONS), contract_keys - set(LINEAGE_OPTIONS)
+    # ... and documents every one of them
+    assert set(options.OPTIONS) <= contract_keys, set(options.OPTIONS) - contract_keys
 
 
 def test_airflow_providers_list_shows_the_package(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import time
@@ -15,8 +16,10 @@ from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
 from airflow_openmetadata_lineage.cache import DiskCache
 from airflow_openmetadata_lineage.client import ClientError, OpenMetadataClient
 from airflow_openmetadata_lineage.config import LineageConfig
+from airflow_openmetadata_lineage.delivery import Delivery
 from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
-from airflow_openmetadata_lineage.reporter import Reporter
+from airflow_openmetadata_lineage.reporter import Reporter, ReportResult
+from airflow_openmetadata_lineage.spool import Spool
 from omstub import OMStub
 
 T0 = 1_700_000_000_000
@@ -61,6 +64,34 @@ def new_reporter(stub: OMStub, spool: Path, **kw: Any) -> Reporter:
         time_budget=kw.pop("time_budget", 10.0),
     )
     return Reporter(config, OpenMetadataClient(config, NoAuthProvider(config)), **kw)
+
+
+class Worker:
+    """A fresh task process's delivery: hand-off to the worker's spool, delivered by `reporter` in the
+    caller's thread. `sent` holds (report as sent, replay, result) per delivery attempt."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.spool = Spool(reporter.config.spool_dir, 1 << 20, 3600.0)
+        self.sent: list[tuple[TaskReport, bool, ReportResult]] = []
+        self.delivery = Delivery(self.spool, self._deliver, reporter.config.time_budget, background=False)
+
+    def _deliver(self, report: TaskReport, deadline: float, replay: bool) -> ReportResult:
+        result = self.reporter.report(report, deadline, replay=replay)
+        self.sent.append((report, replay, result))
+        return result
+
+    def report(self, report: TaskReport) -> ReportResult:
+        """Hand `report` off; the result of its delivery."""
+        before = len(self.sent)
+        assert self.delivery.hand_off(report)
+        [(_, replay, result)] = self.sent[before:]
+        assert not replay
+        return result
+
+    def kept(self) -> list[TaskReport]:
+        """The records the spool keeps for a later delivery."""
+        return [TaskReport.from_dict(json.loads(Path(p).read_text())["report"]) for p in self.spool.entries()]
 
 
 def paths(stub: OMStub) -> list[str]:
@@ -187,13 +218,14 @@ def test_stale_table_id_is_looked_up_again_and_the_edge_sent(seeded: OMStub, tmp
 
 
 def test_same_task_try_reported_once(seeded: OMStub, tmp_path: Path) -> None:
-    reporter = new_reporter(seeded, tmp_path)
+    delivery = Worker(new_reporter(seeded, tmp_path)).delivery
     report = report_for("extract", (SRC,), (MID,), run_with(("extract", "success")))
-    assert not reporter.report(report).duplicate
+    assert delivery.hand_off(report)
     before = len(seeded.requests)
-    assert reporter.report(report).duplicate
+    assert not delivery.hand_off(report), "a duplicate"
     assert len(seeded.requests) == before
-    assert not reporter.report(replace(report, try_number=2)).duplicate  # a retry reports again
+    assert delivery.hand_off(replace(report, try_number=2))  # a retry reports again
+    assert len(seeded.requests) > before
 
 
 def test_incomplete_run_merges_with_stored_status(seeded: OMStub, tmp_path: Path) -> None:
@@ -215,19 +247,23 @@ def test_incomplete_run_merges_with_stored_status(seeded: OMStub, tmp_path: Path
 
 
 def test_transient_error_hands_report_to_spool_seam(seeded: OMStub, tmp_path: Path) -> None:
-    handed: list[tuple[TaskReport, ClientError]] = []
-    reporter = new_reporter(seeded, tmp_path, on_undelivered=lambda r, e: handed.append((r, e)))
+    worker = Worker(new_reporter(seeded, tmp_path))
     seeded.fail_next["/v1/pipelines/MWAA.etl/status"] = [503]
     report = report_for("extract", (SRC,), (MID,), run_with(("extract", "success")))
-    result = reporter.report(report)
+    result = worker.report(report)
     assert result.not_sent == ["status", f"edge {SRC} -> {MID}"]
     assert "HTTP 503" in (result.error or "")
-    ((spooled, error),) = handed
-    assert error.status == 503
-    assert spooled.run.complete is False and spooled.task_id == "extract"
-    # replaying the handed-over report (what the spool will do) delivers it
-    replay = new_reporter(seeded, tmp_path).report(spooled)
+    error = result.failure
+    assert isinstance(error, ClientError) and error.status == 503
+    (spooled,) = worker.kept()  # kept in the spool for a later delivery
+    assert spooled.task_id == "extract"
+    # the next delivery on the worker (a new process) replays it, merging with the stored run: it delivers
+    later = Worker(new_reporter(seeded, tmp_path))
+    assert later.delivery.drain(time.monotonic() + 10) == 1
+    [(sent, replay_flag, replay)] = later.sent
+    assert replay_flag and sent.run.complete is False and sent.task_id == "extract"
     assert replay.status_sent and replay.edges_sent == 1 and replay.error is None
+    assert later.kept() == []
 
 
 def test_rejected_edge_does_not_stop_others(seeded: OMStub, tmp_path: Path) -> None:
@@ -243,14 +279,13 @@ def test_time_budget_stops_the_report(
     seeded: OMStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="airflow_openmetadata_lineage")
-    handed: list[TaskReport] = []
-    reporter = new_reporter(seeded, tmp_path, time_budget=0.6, on_undelivered=lambda r, e: handed.append(r))
+    worker = Worker(new_reporter(seeded, tmp_path, time_budget=0.6))
     seeded.delay = 0.25
     started = time.monotonic()
-    result = reporter.report(report_for("extract", (SRC,), (MID,), run_with(("extract", "success"))))
+    result = worker.report(report_for("extract", (SRC,), (MID,), run_with(("extract", "success"))))
     elapsed = time.monotonic() - started
     assert elapsed < 0.6 + 0.3
-    assert result.not_sent and len(handed) == 1
+    assert result.not_sent and len(worker.kept()) == 1
     assert "not sent:" in caplog.text
 
 
@@ -269,13 +304,12 @@ def test_server_older_than_1_2_is_refused_once_and_nothing_written(
     seeded: OMStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     seeded.version = "1.1.7"  # pipelines there have no sourceUrl/sourceHash: our bodies would be rejected
-    handed: list[TaskReport] = []
-    reporter = new_reporter(seeded, tmp_path, on_undelivered=lambda r, e: handed.append(r))
+    worker = Worker(new_reporter(seeded, tmp_path))
     for task in ("extract", "load"):
-        result = reporter.report(report_for(task, (SRC,), (MID,), run_with((task, "success"))))
+        result = worker.report(report_for(task, (SRC,), (MID,), run_with((task, "success"))))
         assert not result.status_sent and "1.1.7 is not supported" in (result.error or "")
     assert paths(seeded) == ["GET /v1/system/version"]  # asked once per worker, then remembered
-    assert not handed  # a setup error: nothing kept for a replay
+    assert not worker.kept()  # a setup error: nothing kept for a replay
     lines = [r.getMessage() for r in caplog.records if "is not supported" in r.getMessage()]
     assert len(lines) == 1 and "use a server >= 1.2" in lines[0]
 
@@ -370,17 +404,18 @@ def test_unknown_sso_principal_is_one_setup_error_not_a_missing_entity(
     seeded.principal = None  # the token's principal is no user in OpenMetadata: 404 on every call
     seeded.requests.clear()
     caplog.set_level(logging.WARNING, logger="airflow_openmetadata_lineage")
-    handed: list[TaskReport] = []
-    reporter = new_reporter(seeded, tmp_path, on_undelivered=lambda r, e: handed.append(r))
+    reporter = new_reporter(seeded, tmp_path)
+    worker = Worker(reporter)
     for task, try_number in (("load", 1), ("load", 2)):
         run = run_with(("extract", "success"), (task, "success"))
-        result = reporter.report(report_for(task, (MID,), (DST,), run, try_number=try_number))
+        result = worker.report(report_for(task, (MID,), (DST,), run, try_number=try_number))
         assert not result.status_sent and "no user or bot named 'stranger'" in (result.error or "")
-    assert not handed  # nothing kept to be replayed forever
+    assert not worker.kept()  # nothing kept to be replayed forever
     lines = [r for r in caplog.records if "no user or bot named" in r.getMessage()]
     assert len(lines) == 1 and lines[0].levelname == "ERROR"  # one clear line per process
     assert "Create that user (or a bot)" in lines[0].getMessage()
     # no re-creation of the service or pipeline, no table remembered as missing
     assert not seeded.calls("POST") and not seeded.calls("PATCH")
     cache = DiskCache(str(tmp_path))
-    assert cache.get(reporter._key("table", DST)) is None and cache.get(reporter._key("table", MID))
+    key = reporter.entities.key
+    assert cache.get(key("table", DST)) is None and cache.get(key("table", MID))

@@ -23,12 +23,13 @@ def test_setup_failure_turns_lineage_off_once_without_quoting(
 ) -> None:
     calls = []
 
-    def broken(get: object = None) -> object:
+    def broken(get: object = None, background: bool = True) -> object:
         calls.append(1)
         raise RuntimeError(f"provider init with password={CANARY}")
 
-    monkeypatch.setattr(runtime, "build_reporter", broken)
+    monkeypatch.setattr(runtime, "build_delivery", broken)
     assert [runtime.get_reporter() for _ in range(3)] == [None, None, None]
+    assert runtime.get_delivery() is None
     assert calls == [1], "built once per process, not retried on every task"
     assert _errors(caplog) == ["OpenMetadata lineage is off for this process: setup failed (RuntimeError)"]
     assert CANARY not in caplog.text
@@ -37,11 +38,13 @@ def test_setup_failure_turns_lineage_off_once_without_quoting(
 def test_config_error_is_quoted_because_it_names_the_option(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    real = runtime.build_reporter
+    real = runtime.build_delivery
     monkeypatch.setattr(
         runtime,
-        "build_reporter",
-        lambda get=None: real(mapping_getter({"openmetadata_api_endpoint": "http://om/api"})),
+        "build_delivery",
+        lambda get=None, background=True: real(
+            mapping_getter({"openmetadata_api_endpoint": "http://om/api"})
+        ),
     )
     assert runtime.get_reporter() is None
     (line,) = _errors(caplog)
@@ -49,20 +52,22 @@ def test_config_error_is_quoted_because_it_names_the_option(
 
 
 def test_a_working_setup_is_built_once_and_shared(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    real, built = runtime.build_reporter, []
+    real, built = runtime.build_delivery, []
     options = {
         "airflow_service_name": "MWAA",
         "openmetadata_api_endpoint": "http://127.0.0.1:9/api",
         "spool_dir": str(tmp_path),
     }
 
-    def build(get: object = None) -> object:
+    def build(get: object = None, background: bool = True) -> object:
         built.append(1)
         return real(mapping_getter(options))
 
-    monkeypatch.setattr(runtime, "build_reporter", build)
+    monkeypatch.setattr(runtime, "build_delivery", build)
     first = runtime.get_reporter()
     assert first is not None and runtime.get_reporter() is first
+    delivery = runtime.get_delivery()
+    assert delivery is not None and runtime.get_delivery() is delivery and delivery.reporter is first
     assert built == [1]
 
 

@@ -1,5 +1,5 @@
-"""spool.py with the reporter against the loopback stub: keep, replay oldest first, caps, Retry-After,
-concurrent replayers, and never failing or blocking a report."""
+"""spool.py with the delivery and the reporter against the loopback stub: keep, replay oldest first, caps,
+Retry-After, concurrent replayers, and never failing or blocking a report."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import logging
 import multiprocessing
 import os
 import stat
+import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pytest
 from omlineage_devkit.ports import closed_url
@@ -24,9 +26,10 @@ from airflow_openmetadata_lineage.client import (
     retry_after_seconds,
 )
 from airflow_openmetadata_lineage.config import ConfigError, LineageConfig, load_config, mapping_getter
+from airflow_openmetadata_lineage.delivery import Delivery
 from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
-from airflow_openmetadata_lineage.reporter import Reporter
-from airflow_openmetadata_lineage.spool import CLAIMED, Spool
+from airflow_openmetadata_lineage.reporter import Reporter, ReportResult
+from airflow_openmetadata_lineage.spool import CLAIMED, DrainStats, Spool, deployment_key
 from omstub import OMStub
 
 T0 = 1_700_000_000_000
@@ -41,21 +44,59 @@ def report(
     return TaskReport(dag, run, task, (SRC,), (DST,))
 
 
-def reporter(
-    url: str, spool_dir: Path, max_bytes: int = 1 << 20, max_age: float = 3600.0, **kw: Any
-) -> Reporter:
-    """A Reporter with a spool, as a fresh task process on one worker builds it."""
-    config = LineageConfig(
-        service_name="MWAA",
-        endpoint=url,
-        auth_provider_type="no-auth",
-        options={},
-        spool_dir=str(spool_dir),
-        timeout=kw.pop("timeout", 2.0),
-        time_budget=kw.pop("time_budget", 5.0),
-    )
-    spool = Spool(str(spool_dir), max_bytes, max_age)
-    return Reporter(config, OpenMetadataClient(config, NoAuthProvider(config)), spool=spool)
+class Worker:
+    """A task process on one worker, as it builds its delivery: a Reporter, the worker's spool, and a Delivery
+    that delivers in the caller's thread (background=False). `report(rep)` hands `rep` off and returns the
+    result of its delivery; when an older kept record stopped the drain before `rep` was sent, the result of
+    that attempt (None when nothing was sent at all, e.g. during a Retry-After)."""
+
+    def __init__(
+        self, url: str, spool_dir: Path, max_bytes: int = 1 << 20, max_age: float = 3600.0, **kw: Any
+    ) -> None:
+        config = LineageConfig(
+            service_name="MWAA",
+            endpoint=url,
+            auth_provider_type="no-auth",
+            options={},
+            spool_dir=str(spool_dir),
+            timeout=kw.pop("timeout", 2.0),
+            time_budget=kw.pop("time_budget", 5.0),
+        )
+        self.reporter = Reporter(config, OpenMetadataClient(config, NoAuthProvider(config)))
+        self.spool = Spool(str(spool_dir), max_bytes, max_age)
+        self.sent: list[tuple[TaskReport, bool, ReportResult]] = []  # (report, replay, result) per attempt
+        self.delivery = Delivery(self.spool, self._deliver, config.time_budget, background=False)
+
+    def _deliver(self, rep: TaskReport, deadline: float, replay: bool) -> ReportResult:
+        result = self.reporter.report(rep, deadline, replay=replay)
+        self.sent.append((rep, replay, result))
+        return result
+
+    def report(self, rep: TaskReport) -> Optional[ReportResult]:
+        before = len(self.sent)
+        self.delivery.hand_off(rep)
+        attempts = self.sent[before:]
+        fresh = [result for _, replay, result in attempts if not replay]
+        if fresh:
+            return fresh[-1]
+        return attempts[-1][2] if attempts else None
+
+
+def drain(spool: Spool, deliver: Callable[..., Any], deadline: Optional[float] = None) -> DrainStats:
+    """One drain of `spool`, each record sent as the Delivery sends it (a result mapped to delivered / kept /
+    dropped by delivery.retryable)."""
+    return spool.drain(Delivery(spool, deliver, 5.0, background=False)._send, deadline)
+
+
+@contextmanager
+def claimed_elsewhere(path: str) -> Any:
+    """`path` is being delivered by another (live) process meanwhile: drains here skip it; then it is back."""
+    claimed = f"{path}{CLAIMED}{os.getppid()}"
+    os.rename(path, claimed)
+    try:
+        yield
+    finally:
+        os.rename(claimed, path)
 
 
 @pytest.fixture
@@ -70,17 +111,18 @@ def statuses(stub: OMStub) -> dict[int, dict[str, str]]:
 
 
 def test_undelivered_reports_are_kept_then_replayed_oldest_first(seeded: OMStub, tmp_path: Path) -> None:
-    down = reporter(closed_url(), tmp_path)
+    down = Worker(closed_url(), tmp_path)
     for i in range(3):
         result = down.report(report(ts=T0 + i))
-        assert result.error and "cannot connect" in result.error
+        assert result is not None and result.error and "cannot connect" in result.error
     spool = down.spool
-    assert spool is not None and len(spool.entries()) == 3
+    assert len(spool.entries()) == 3
     for path in spool.entries():
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
-    up = reporter(seeded.url, tmp_path)
-    assert up.report(report("load", ts=T0 + 9)).error is None
+    up = Worker(seeded.url, tmp_path)
+    result = up.report(report("load", ts=T0 + 9))
+    assert result is not None and result.error is None
 
     assert spool.entries() == []
     assert statuses(seeded) == {
@@ -91,32 +133,33 @@ def test_undelivered_reports_are_kept_then_replayed_oldest_first(seeded: OMStub,
     }
     status_puts = [p for m, p, _, _ in seeded.requests if m == "PUT" and p.endswith("/status")]
     assert len(status_puts) == 4
-    # the current report first, then the kept ones oldest first
+    # the spool is a write-ahead log: the kept ones oldest first, then the current report
     order = [b["timestamp"] for m, p, b, _ in seeded.requests if m == "PUT" and p.endswith("/status")]
-    assert order == [T0 + 9, T0, T0 + 1, T0 + 2]
+    assert order == [T0, T0 + 1, T0 + 2, T0 + 9]
     assert len(seeded.edges) == 1
 
 
 def test_replay_stops_at_first_failure_and_keeps_the_rest_in_order(seeded: OMStub, tmp_path: Path) -> None:
-    down = reporter(closed_url(), tmp_path)
+    down = Worker(closed_url(), tmp_path)
     for i in range(3):
         down.report(report(ts=T0 + i))
-    names = [Path(p).name for p in down.spool.entries()]  # type: ignore[union-attr]
-    up = reporter(seeded.url, tmp_path)
-    stats = up.spool.replay(_FailingReporter(up, fail_after=1), time.monotonic() + 5)  # type: ignore[union-attr,arg-type]
+    names = [Path(p).name for p in down.spool.entries()]
+    up = Worker(seeded.url, tmp_path)
+    stats = drain(up.spool, _FailingReporter(up.reporter, fail_after=1).report, time.monotonic() + 5)
     assert (stats.delivered, stats.kept, stats.dropped) == (1, 1, 0)
-    assert [Path(p).name for p in up.spool.entries()] == names[1:]  # type: ignore[union-attr]
-    assert not [n for n in os.listdir(tmp_path / "spool") if n.endswith(CLAIMED)]
+    assert [Path(p).name for p in up.spool.entries()] == names[1:]
+    assert not [n for n in os.listdir(tmp_path / "spool") if CLAIMED in n]
     assert set(statuses(seeded)) == {T0}
 
 
 def test_no_replay_when_the_current_report_fails(seeded: OMStub, tmp_path: Path) -> None:
-    down = reporter(closed_url(), tmp_path)
+    down = Worker(closed_url(), tmp_path)
     down.report(report(ts=T0))
-    up = reporter(seeded.url, tmp_path)
+    up = Worker(seeded.url, tmp_path)
     seeded.fail_next["/v1/services"] = [503]
-    assert up.report(report("load", ts=T0 + 1)).error is not None
-    assert len(up.spool.entries()) == 2  # type: ignore[union-attr]
+    result = up.report(report("load", ts=T0 + 1))
+    assert result is not None and result.error is not None
+    assert len(up.spool.entries()) == 2
     assert statuses(seeded) == {}
 
 
@@ -127,8 +170,6 @@ class _FailingReporter:
         self.real, self.left = real, fail_after
 
     def report(self, rep: TaskReport, deadline: Optional[float] = None, replay: bool = False) -> Any:
-        from airflow_openmetadata_lineage.reporter import ReportResult
-
         if self.left <= 0:
             err = TransientError("HTTP 503", 503)
             return ReportResult(error=str(err), failure=err)
@@ -138,8 +179,8 @@ class _FailingReporter:
 
 def test_size_cap_drops_the_oldest_with_a_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     spool = Spool(str(tmp_path), max_bytes=3000, max_age=3600)
-    # every report fits on its own, so each is kept (True) and the cap makes room by dropping older ones
-    stored = [spool.store(report(ts=T0 + i), TransientError("down")) for i in range(20)]
+    # every report fits on its own, so each is kept (a path) and the cap makes room by dropping older ones
+    stored = [spool.store(report(ts=T0 + i)) is not None for i in range(20)]
     assert stored == [True] * 20
     count, total = spool.size()
     assert total <= 3000 and 0 < count < 20
@@ -150,12 +191,12 @@ def test_size_cap_drops_the_oldest_with_a_log_line(tmp_path: Path, caplog: pytes
 
 def test_age_cap_drops_expired_entries(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=60)
-    spool.store(report(ts=T0), TransientError("down"))
+    spool.store(report(ts=T0))
     old = spool.entries()[0]
     # an entry created two minutes ago (the name carries its creation time)
     aged = Path(old).with_name(f"{time.time_ns() - 120 * 10**9:019d}-1-aaaa.json")
     os.rename(old, aged)
-    spool.store(report(ts=T0 + 1), TransientError("down"))
+    spool.store(report(ts=T0 + 1))
     assert [json.loads(Path(p).read_text())["report"]["run"]["logical_date_ms"] for p in spool.entries()] == [
         T0 + 1
     ]
@@ -164,32 +205,52 @@ def test_age_cap_drops_expired_entries(tmp_path: Path, caplog: pytest.LogCapture
 
 def test_a_report_larger_than_the_cap_is_dropped_not_stored(tmp_path: Path) -> None:
     spool = Spool(str(tmp_path), max_bytes=100, max_age=60)
-    assert spool.store(report(), TransientError("down")) is False
+    assert spool.store(report()) is None
     assert spool.entries() == []
 
 
 def test_retry_after_holds_reports_and_replay_without_requests(seeded: OMStub, tmp_path: Path) -> None:
-    rep = reporter(seeded.url, tmp_path)
-    rep.spool.store(report(ts=T0), TransientError("HTTP 429", 429, retry_after=30))  # type: ignore[union-attr]
+    rep = Worker(seeded.url, tmp_path)
+    rep.spool.store(report(ts=T0))
+    rep.spool.hold_for(30)  # a 429 with Retry-After: 30
     seeded.requests.clear()
 
     held = rep.report(report("load", ts=T0 + 1))
-    assert held.error and "Retry-After" in held.error
+    assert held is None and rep.spool.backoff_until() > time.time(), "held by the Retry-After: nothing sent"
     assert seeded.requests == [], "no request while the server's Retry-After runs"
-    assert len(rep.spool.entries()) == 2  # type: ignore[union-attr]
-    assert rep.spool.replay(rep, time.monotonic() + 5).delivered == 0  # type: ignore[union-attr]
+    assert len(rep.spool.entries()) == 2
+    assert drain(rep.spool, rep.reporter.report, time.monotonic() + 5).delivered == 0
 
     # once the hold is over, the next report delivers and replays both
     Path(tmp_path, "spool", "backoff").write_text(f"{time.time() - 1:.3f}")
-    assert rep.report(report("load", ts=T0 + 2)).error is None
-    assert rep.spool.entries() == []  # type: ignore[union-attr]
+    result = rep.report(report("load", ts=T0 + 2))
+    assert result is not None and result.error is None
+    assert rep.spool.entries() == []
     assert set(statuses(seeded)) == {T0, T0 + 1, T0 + 2}
 
 
 def test_retry_after_is_capped(tmp_path: Path) -> None:
     spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=60)
-    spool.store(report(), TransientError("HTTP 429", 429, retry_after=10**9))
-    assert spool.backoff_until() - time.time() <= 900
+    spool.store(report())
+    before = time.time()
+    spool.hold_for(10**9)
+    took = time.time() - before
+    assert 800 < spool.backoff_until() - before <= 900 + took + 0.001  # stored to the millisecond
+
+
+def test_retry_after_of_a_kept_record_holds_the_spool(tmp_path: Path) -> None:
+    """The Retry-After a delivery met comes back with the kept record and holds the next drains."""
+    spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=60)
+    spool.store(report())
+
+    def throttled(rep: TaskReport, deadline: Optional[float] = None, replay: bool = False) -> Any:
+        err = TransientError("HTTP 429", 429, retry_after=10**9)
+        return ReportResult(error=str(err), failure=err)
+
+    before = time.time()
+    assert drain(spool, throttled).kept == 1
+    took = time.time() - before
+    assert 800 < spool.backoff_until() - before <= 900 + took + 0.001  # capped; stored to the millisecond
 
 
 @pytest.mark.parametrize(
@@ -208,23 +269,34 @@ def test_retry_after_http_date_in_the_future() -> None:
 
 
 def test_replay_of_an_older_try_does_not_overwrite_a_newer_status(seeded: OMStub, tmp_path: Path) -> None:
-    down = reporter(closed_url(), tmp_path)
+    down = Worker(closed_url(), tmp_path)
     down.report(report("extract", ts=T0, state="failed", end=1))  # try 1 failed, undelivered
-    up = reporter(seeded.url, tmp_path)
-    # try 2 succeeded later and is delivered first; the replay of try 1 must not turn it back to Failed
+    (kept,) = down.spool.entries()
+    up = Worker(seeded.url, tmp_path)
+    # try 2 succeeded later and is delivered first (try 1's record is in another process's hands meanwhile);
+    # the replay of try 1 must not turn it back to Failed
     newer = report("extract", ts=T0, state="success", end=500)
     newer = TaskReport(newer.dag, newer.run, "extract", (SRC,), (DST,), try_number=2)
-    assert up.report(newer).error is None
-    assert up.spool.entries() == []  # type: ignore[union-attr]
+    with claimed_elsewhere(kept):
+        result = up.report(newer)
+    assert result is not None and result.error is None
+    up.delivery.drain(time.monotonic() + 5)  # the next drain on this worker replays try 1
+    assert up.sent[-1][1] is True, "try 1 went out as a replay"
+    assert up.spool.entries() == []
     assert statuses(seeded)[T0] == {"extract": "Successful"}
 
 
 def test_replay_never_writes_an_older_dag_structure_back(seeded: OMStub, tmp_path: Path) -> None:
-    down = reporter(closed_url(), tmp_path)
+    down = Worker(closed_url(), tmp_path)
     down.report(report("extract", ts=T0))  # kept with the old two-task DAG
+    (kept,) = down.spool.entries()
     newer_dag = DagInfo("etl", (*DAG.tasks, TaskInfo("publish", "BashOperator")))
-    up = reporter(seeded.url, tmp_path)
-    assert up.report(report("publish", ts=T0 + 1, dag=newer_dag)).error is None
+    up = Worker(seeded.url, tmp_path)
+    with claimed_elsewhere(kept):  # the newer DAG's report is delivered first
+        result = up.report(report("publish", ts=T0 + 1, dag=newer_dag))
+    assert result is not None and result.error is None
+    assert up.delivery.drain(time.monotonic() + 5) == 1  # then the old record, as a replay
+    assert up.spool.entries() == []
     pipeline_writes = [b for m, p, b, _ in seeded.requests if m == "POST" and p == "/v1/pipelines"]
     assert len(pipeline_writes) == 1 and not seeded.calls("PATCH")
     assert {t["name"] for t in seeded.pipelines["MWAA.etl"]["tasks"]} == {"extract", "load", "publish"}
@@ -236,21 +308,22 @@ def test_a_replay_the_server_rejects_is_dropped(
 ) -> None:
     """A 400 on the replayed status (and on the reporter's one re-send) is a rejection, not an outage: the
     entry goes, with one log line, and the next entry is still replayed."""
-    down = reporter(closed_url(), tmp_path)
+    down = Worker(closed_url(), tmp_path)
     down.report(report(ts=T0))
     down.report(report(ts=T0 + 1))
-    up = reporter(seeded.url, tmp_path)
-    assert up.report(report("load", ts=T0 + 5)).error is None  # warm caches; the replay is ours to drive
+    up = Worker(seeded.url, tmp_path)
+    result = up.report(report("load", ts=T0 + 5))  # warm caches; the replay is ours to drive
+    assert result is not None and result.error is None
     down.report(report(ts=T0 + 2))
     down.report(report(ts=T0 + 3))
-    assert len(up.spool.entries()) == 2  # type: ignore[union-attr]
+    assert len(up.spool.entries()) == 2
     # the first entry's status call and the reporter's one retry (after re-sending the pipeline): both refused
     seeded.fail_next["/v1/pipelines/MWAA.etl/status"] = [400, 400]
     caplog.clear()
-    stats = up.spool.replay(up, time.monotonic() + 5)  # type: ignore[union-attr]
+    stats = drain(up.spool, up.reporter.report, time.monotonic() + 5)
     assert (stats.delivered, stats.kept, stats.dropped) == (1, 0, 1)
-    assert up.spool.entries() == []  # type: ignore[union-attr]
-    assert "the server rejected the replayed report of etl.extract; dropped" in caplog.text
+    assert up.spool.entries() == []
+    assert "the server rejected the report of etl.extract; dropped" in caplog.text
     assert T0 + 2 not in statuses(seeded) and statuses(seeded)[T0 + 3] == {"extract": "Successful"}
 
 
@@ -266,8 +339,6 @@ class _ScriptedReporter:
         self.outcomes, self.seen = list(outcomes), []  # type: list[Any], list[int]
 
     def report(self, rep: TaskReport, deadline: Optional[float] = None, replay: bool = False) -> Any:
-        from airflow_openmetadata_lineage.reporter import ReportResult
-
         assert replay
         self.seen.append(rep.run.logical_date_ms)
         outcome = self.outcomes.pop(0)
@@ -281,7 +352,7 @@ class _ScriptedReporter:
 def _spooled(tmp_path: Path, count: int, max_age: float = 3600) -> Spool:
     spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=max_age)
     for i in range(count):
-        assert spool.store(report(ts=T0 + i), TransientError("down"))
+        assert spool.store(report(ts=T0 + i))
     return spool
 
 
@@ -301,15 +372,15 @@ def test_replay_drops_rejections_and_keeps_what_can_succeed_later(
     spool = _spooled(tmp_path, 2)
     names = spool.entries()
     fake = _ScriptedReporter(failure, None)
-    stats = spool.replay(fake, time.monotonic() + 5)  # type: ignore[arg-type]
+    stats = drain(spool, fake.report, time.monotonic() + 5)
     if dropped:
         assert (stats.delivered, stats.kept, stats.dropped) == (1, 0, 1)
         assert fake.seen == [T0, T0 + 1] and spool.entries() == []
-        assert "the server rejected the replayed report of etl.extract; dropped" in caplog.text
+        assert "the server rejected the report of etl.extract; dropped" in caplog.text
     else:
         assert (stats.delivered, stats.kept, stats.dropped) == (0, 1, 0)
         assert fake.seen == [T0] and spool.entries() == names, "kept in place, oldest first, replay stopped"
-    assert not [n for n in os.listdir(tmp_path / "spool") if n.endswith(CLAIMED)]
+    assert not [n for n in os.listdir(tmp_path / "spool") if CLAIMED in n]
 
 
 def test_an_entry_that_breaks_the_reporter_is_dropped_not_retried_forever(
@@ -317,10 +388,10 @@ def test_an_entry_that_breaks_the_reporter_is_dropped_not_retried_forever(
 ) -> None:
     spool = _spooled(tmp_path, 2)
     fake = _ScriptedReporter(_Raise(KeyError("taskStatus")), None)
-    stats = spool.replay(fake, time.monotonic() + 5)  # type: ignore[arg-type]
+    stats = drain(spool, fake.report, time.monotonic() + 5)
     assert (stats.delivered, stats.kept, stats.dropped) == (1, 0, 1)
     assert fake.seen == [T0, T0 + 1] and spool.entries() == []
-    assert "dropped an entry that failed with KeyError" in caplog.text
+    assert "dropped a record that failed with KeyError" in caplog.text
     assert "taskStatus" not in caplog.text, "the exception's text (which may carry data) is not logged"
 
 
@@ -330,10 +401,10 @@ def test_unreadable_entries_are_dropped(tmp_path: Path, caplog: pytest.LogCaptur
     (directory / f"{time.time_ns() - 10**9:019d}-1-bad.json").write_text("{not json")
     (directory / f"{time.time_ns() - 10**9:019d}-2-old.json").write_text(json.dumps({"format": 99}))
     fake = _ScriptedReporter(None)
-    stats = spool.replay(fake, time.monotonic() + 5)  # type: ignore[arg-type]
+    stats = drain(spool, fake.report, time.monotonic() + 5)
     assert (stats.delivered, stats.kept, stats.dropped) == (1, 0, 2)
     assert fake.seen == [T0] and spool.entries() == []
-    assert caplog.text.count("dropped an unreadable entry") == 2
+    assert caplog.text.count("dropped an unreadable record") == 2
 
 
 def test_an_entry_past_its_age_on_load_is_dropped_unsent(
@@ -346,45 +417,51 @@ def test_an_entry_past_its_age_on_load_is_dropped_unsent(
     data = json.loads(first.read_text())
     first.write_text(json.dumps({**data, "created": time.time() - 120}))
     fake = _ScriptedReporter(None)
-    stats = spool.replay(fake, time.monotonic() + 5)  # type: ignore[arg-type]
+    stats = drain(spool, fake.report, time.monotonic() + 5)
     assert (stats.delivered, stats.kept, stats.dropped) == (1, 0, 1)
     assert fake.seen == [T0 + 1], "the expired entry was never sent"
-    assert "dropped an entry older than spool_max_age" in caplog.text
+    assert "dropped a record older than spool_max_age" in caplog.text
 
 
 def test_replay_respects_the_deadline(seeded: OMStub, tmp_path: Path) -> None:
-    down = reporter(closed_url(), tmp_path)
+    down = Worker(closed_url(), tmp_path)
     for i in range(3):
         down.report(report(ts=T0 + i))
-    up = reporter(seeded.url, tmp_path)
+    up = Worker(seeded.url, tmp_path)
     seeded.requests.clear()
-    stats = up.spool.replay(up, time.monotonic() + 0.1)  # type: ignore[union-attr]
+    assert up.delivery.drain(time.monotonic()) == 0  # no time left: nothing starts
+    stats = drain(up.spool, up.reporter.report, time.monotonic())
     assert stats.delivered == 0 and seeded.requests == []
-    assert len(up.spool.entries()) == 3  # type: ignore[union-attr]
+    assert len(up.spool.entries()) == 3
 
 
-def test_unwritable_spool_never_fails_the_report(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_unwritable_spool_never_fails_the_report(
+    seeded: OMStub, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    rep = reporter(closed_url(), blocker)  # spool_dir is a file: every write fails
-    started = time.monotonic()
-    result = rep.report(report())
-    assert result.error is not None and time.monotonic() - started < 2
-    assert "could not keep an undelivered report" in caplog.text
+    rep = Worker(seeded.url, blocker)  # spool_dir is a file: every write fails
+    assert rep.delivery.hand_off(report()) is True  # nothing kept, nothing raised: sent from memory
+    assert "could not keep a report" in caplog.text
+    assert statuses(seeded) == {T0: {"extract": "Successful"}}
+    down = Worker(closed_url(), blocker)
+    assert down.delivery.hand_off(report(ts=T0 + 1)) is True  # server down too: one attempt, nothing raised
+    assert rep.spool.entries() == []
 
 
 def _replay_worker(url: str, spool_dir: str, barrier: Any) -> None:
-    rep = reporter(url, Path(spool_dir))
+    rep = Worker(url, Path(spool_dir))
     barrier.wait()
-    rep.spool.replay(rep, time.monotonic() + 10)  # type: ignore[union-attr]
+    rep.delivery.drain(time.monotonic() + 10)
 
 
 def test_concurrent_replayers_deliver_each_entry_once(seeded: OMStub, tmp_path: Path) -> None:
-    down = reporter(closed_url(), tmp_path)
+    down = Worker(closed_url(), tmp_path)
     for i in range(12):
         down.report(report(ts=T0 + i))
-    up = reporter(seeded.url, tmp_path)
-    up.ensure_service(time.monotonic() + 5)  # warm caches so replays only send status + edges
+    up = Worker(seeded.url, tmp_path)
+    assert len(up.spool.entries()) == 12
+    up.reporter.entities.ensure_service(time.monotonic() + 5)  # warm caches: replays send status + edges
     seeded.requests.clear()
     ctx = multiprocessing.get_context("fork")
     barrier = ctx.Barrier(4)
@@ -394,19 +471,35 @@ def test_concurrent_replayers_deliver_each_entry_once(seeded: OMStub, tmp_path: 
     for p in procs:
         p.join(30)
         assert p.exitcode == 0
-    assert up.spool.entries() == []  # type: ignore[union-attr]
+    assert up.spool.entries() == []
     status_puts = [b["timestamp"] for m, p, b, _ in seeded.requests if m == "PUT" and p.endswith("/status")]
     assert sorted(status_puts) == [T0 + i for i in range(12)], "each kept report replayed exactly once"
 
 
-def test_stale_claims_are_given_back(tmp_path: Path) -> None:
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.mark.parametrize(
+    ("owner", "age", "given_back"),
+    [
+        ("live", 600, True),  # a drainer that hung past CLAIM_STALE_SECONDS
+        ("dead", 0, True),  # a drainer killed mid-delivery
+        ("live", 0, False),  # a drainer at work: not taken from it
+    ],
+)
+def test_stale_claims_are_given_back(tmp_path: Path, owner: str, age: float, given_back: bool) -> None:
     spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=3600)
-    spool.store(report(), TransientError("down"))
+    spool.store(report())
     path = spool.entries()[0]
-    os.rename(path, path + CLAIMED)  # a replayer that died
-    os.utime(path + CLAIMED, (time.time() - 600, time.time() - 600))
+    claimed = f"{path}{CLAIMED}{os.getpid() if owner == 'live' else _dead_pid()}"
+    os.rename(path, claimed)
+    os.utime(claimed, (time.time() - age, time.time() - age))
     spool.trim()
-    assert spool.entries() == [path]
+    assert spool.entries() == ([path] if given_back else [])
+    assert os.path.exists(claimed) is not given_back
 
 
 def test_spool_holds_no_option_values(tmp_path: Path) -> None:
@@ -421,9 +514,9 @@ def test_spool_holds_no_option_values(tmp_path: Path) -> None:
             "timeout": "1",
         }
     )
-    rep = runtime.build_reporter(get)
-    rep.report(report())
-    files = list((tmp_path / "spool").iterdir())
+    delivery = runtime.build_delivery(get, background=False)
+    assert delivery.hand_off(report())
+    files = [f for f in (tmp_path / "spool").rglob("*") if f.is_file()]
     assert any(f.name.endswith(".json") for f in files)
     for f in files:
         assert canary not in f.read_text(errors="replace")
@@ -448,15 +541,18 @@ def test_runtime_wires_the_spool(tmp_path: Path) -> None:
             "spool_dir": str(tmp_path),
         }
     )
-    rep = runtime.build_reporter(get)
-    assert rep.spool is not None and rep.on_undelivered is not None
+    delivery = runtime.build_delivery(get, background=False)
+    assert delivery.reporter is not None and delivery.deliver == delivery.reporter.report
+    # this deployment's folder of the worker's spool
+    key = deployment_key(delivery.reporter.config.endpoint, "MWAA")
+    assert delivery.spool.directory == str(tmp_path / "spool" / key)
     logging.getLogger("airflow_openmetadata_lineage").setLevel(logging.INFO)
-    rep.report(report())
-    assert len(rep.spool.entries()) == 1
+    assert delivery.hand_off(report())
+    assert len(delivery.spool.entries()) == 1
 
 
 def _first_report_worker(url: str, spool_dir: str, barrier: Any, index: int) -> None:
-    rep = reporter(url, Path(spool_dir))
+    rep = Worker(url, Path(spool_dir))
     barrier.wait()
     rep.report(report("extract", ts=T0 + index))
 
@@ -484,7 +580,7 @@ def test_concurrent_first_reports_write_service_and_pipeline_once(seeded: OMStub
 
 
 def _missing_table_worker(url: str, spool_dir: str, barrier: Any, index: int) -> None:
-    rep = reporter(url, Path(spool_dir))
+    rep = Worker(url, Path(spool_dir))
     barrier.wait()
     run = RunInfo("etl", f"run_{index}", T0 + index, "running", (TaskRunInfo("extract", "success", T0, T0),))
     rep.report(TaskReport(DAG, run, "extract", ("db.d.s.missing",), (DST,)))
@@ -509,10 +605,10 @@ WIDE = DagInfo("etl", tuple(TaskInfo(f"t{i}", "PythonOperator") for i in range(8
 
 
 def _incomplete_status_worker(url: str, spool_dir: str, barrier: Any, index: int) -> None:
-    rep = reporter(url, Path(spool_dir))
+    rep = Worker(url, Path(spool_dir))
     run = RunInfo("etl", "r1", T0, "running", (TaskRunInfo(f"t{index}", "success", T0, T0 + 1),), False)
-    rep.ensure_service(time.monotonic() + 5)
-    rep.ensure_pipeline(TaskReport(WIDE, run, f"t{index}"), time.monotonic() + 5)
+    rep.reporter.entities.ensure_service(time.monotonic() + 5)
+    rep.reporter.entities.ensure_pipeline(TaskReport(WIDE, run, f"t{index}"), time.monotonic() + 5)
     barrier.wait()
     rep.report(TaskReport(WIDE, run, f"t{index}"))
 

@@ -62,7 +62,7 @@ def test_failed_task_has_failed_status_on_both(parity_runs: dict[str, Recorded])
         by_task = {s["name"]: s["executionStatus"] for s in status["taskStatus"]}
         # `after` never ran (upstream_failed): the run-level hook wrote the run's final record
         assert by_task == {**dict.fromkeys(RAN, "Successful"), "boom": "Failed", "after": "Failed"}, venv
-        assert "OpenMetadata lineage: om_parity final run status sent" in rec.run.output, venv
+        assert "OpenMetadata lineage: om_parity (run) reported: status sent" in rec.run.output, venv
         assert status["executionStatus"] == "Failed", venv
         [boom] = [s for s in status["taskStatus"] if s["name"] == "boom"]
         assert "endTime" in boom and "boom" in boom["logLink"], (venv, boom)
@@ -83,12 +83,13 @@ def test_one_write_per_task_try_with_backend_and_listener_on_2x(parity_runs: dic
         for venv, rec in parity_runs.items()
     }
     assert status_reads == {"airflow2": 0, "airflow3": len(RAN)}
-    # Both paths were live on 2.x: the backend reported `extract` before Airflow marked it SUCCESS
-    # (post_execute) and the listener, which runs after that, found the try already reported; `boom` (a
+    # Both paths were live on 2.x: the backend handed `extract` off before Airflow marked it SUCCESS
+    # (post_execute) and the listener, which runs after that, found the try already handed off; `boom` (a
     # failure, which the backend never sees) was reported by the listener.
     output = parity_runs["airflow2"].run.output
-    backend_report = output.index("OpenMetadata lineage: om_parity.extract reported")
+    backend_hand_off = output.index("OpenMetadata lineage: om_parity.extract handed off")
     marked = output.index("Marking task as SUCCESS. dag_id=om_parity, task_id=extract")
-    assert backend_report < marked
+    assert backend_hand_off < marked
+    assert output.count("OpenMetadata lineage: om_parity.extract handed off") == 1
     assert "OpenMetadata lineage: om_parity.boom reported" in output
     assert "Marking task as FAILED. dag_id=om_parity, task_id=boom" in output

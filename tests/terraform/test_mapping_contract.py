@@ -1,5 +1,6 @@
-"""The module's mapping table (lineage.tf) and the wheel agree: same providers, same required keys, extras
-that exist in the wheel's pyproject, the backend class the wheel defines (docs/architecture.md section 1)."""
+"""The module's mapping table (lineage.tf) and the wheel's options table (options.py) agree: same providers,
+same required keys, optional keys the provider reads, same secret keys, extras that exist in the wheel's
+pyproject, the backend class the wheel defines (docs/architecture.md section 1)."""
 
 from __future__ import annotations
 
@@ -37,24 +38,38 @@ def module_table() -> dict[str, dict[str, tuple[str, ...]]]:
     }
 
 
-def wheel_auth() -> ModuleType:
-    """The wheel's auth registry, loaded from python/src without installing the wheel (no heavy import)."""
-    path = REPO / "python" / "src" / "airflow_openmetadata_lineage" / "auth" / "__init__.py"
-    spec = importlib.util.spec_from_file_location("_wheel_auth_registry", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def wheel_options() -> ModuleType:
+    """The wheel's options table, loaded from python/src without installing the wheel (under a private package
+    name, so an installed copy of the wheel is never the one read)."""
+    name = "_wheel_src_airflow_openmetadata_lineage"
+    if name not in sys.modules:
+        package = REPO / "python" / "src" / "airflow_openmetadata_lineage"
+        spec = importlib.util.spec_from_file_location(
+            name, package / "__init__.py", submodule_search_locations=[str(package)]
+        )
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return importlib.import_module(f"{name}.options")
 
 
 def test_same_providers_and_required_keys() -> None:
     table = module_table()
     assert len(table) == 7, f"could not parse the table in lineage.tf: {table}"
-    wheel = wheel_auth().REQUIRED_KEYS
-    assert set(table) == set(wheel)
+    options = wheel_options()
+    assert set(table) == set(options.AUTH_PROVIDERS)
     for name, row in table.items():
-        assert set(row["required"]) == set(wheel[name]), name
+        assert set(row["required"]) == set(options.required_keys(name)), name
+        for key in row["optional"]:
+            assert name in options.OPTIONS[key].providers, (name, key)
+
+
+def test_same_secret_keys() -> None:
+    text = (REPO / "lineage.tf").read_text()
+    listed = re.search(r"lineage_secret_keys\s*=\s*\[([^\]]*)\]", text)
+    assert listed
+    assert set(words(listed.group(1))) == set(wheel_options().SECRET_KEYS)
 
 
 def test_extras_exist_in_the_wheel() -> None:

@@ -10,19 +10,11 @@ from typing import Any, Optional
 
 from . import xlets
 from .model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
+from .version_compat import airflow_major, airflow_version
 
 log = logging.getLogger(__name__)
 
 DOC_ATTRS = ("doc_md", "doc", "doc_rst", "doc_json", "doc_yaml")
-
-
-def airflow_major() -> int:
-    try:
-        from airflow import __version__
-
-        return int(str(__version__).split(".")[0])
-    except Exception:
-        return 2
 
 
 def epoch_ms(value: Any) -> Optional[int]:
@@ -174,7 +166,7 @@ def automatic_lineage(report: TaskReport, task: Any, ti: Any) -> TaskReport:
     )
 
 
-# -- Airflow 3 task processes (added by the listener work, issue 6) ------------------------------------------
+# -- Airflow 3 task processes --------------------------------------------------------------------------------
 # A RuntimeTaskInstance has no metadata-DB access: the run comes from the context the API server sent with
 # the task, sibling states from the task SDK's execution API (one call). Siblings carry no times: the
 # reporter merges them with the status OpenMetadata holds (report.run.complete=False), which keeps the
@@ -235,3 +227,105 @@ def final_run_info(dag_run: Any, tis: list[Any]) -> RunInfo:
         task_runs=tuple(task_run_info(ti) for ti in tis),
         complete=True,
     )
+
+
+# -- what the listener hooks report -------------------------------------------------------------------------
+
+
+def failed_state(ti: Any) -> str:
+    """`up_for_retry` (reported as Pending: the run goes on) or `failed`. Before 2.10 the hook ran while the
+    state was still `running`: then the task instance's own retry rule decides."""
+    state = getattr(ti, "state", None)
+    value = getattr(state, "value", state)
+    if value == "running" and callable(getattr(ti, "is_eligible_to_retry", None)):
+        return "up_for_retry" if ti.is_eligible_to_retry() else "failed"
+    return "up_for_retry" if value == "up_for_retry" else "failed"
+
+
+def legacy_try_number(ti: Any) -> Optional[int]:
+    """Airflow < 2.10 shows `try_number + 1` once a task instance left RUNNING; the backend (in post_execute)
+    saw the stored value, so the listener uses it too and both claim the same per-try mark."""
+    if airflow_version() >= (2, 10):
+        return None
+    raw = getattr(ti, "_try_number", None)
+    return raw if isinstance(raw, int) and raw > 0 else None
+
+
+def report_key(ti: Any, dag: Any) -> Optional[str]:
+    """The per-try mark of a task instance, cheaply (no DB read, no DAG walk); None without a run id."""
+    from .delivery import try_key
+
+    run_id = getattr(ti, "run_id", None)
+    if run_id is None:
+        return None
+    probe = task_run_info(ti)
+    return try_key(
+        dag.dag_id, run_id, probe.task_id, probe.map_index, legacy_try_number(ti) or probe.try_number
+    )
+
+
+def _run_and_siblings(ti: Any, dag: Any, session: Any) -> tuple[Any, Optional[list[Any]], bool]:
+    """(dag_run, sibling task instances or None, complete?) for either kind of task instance."""
+    if hasattr(ti, "_ti_context_from_server"):  # Airflow 3 RuntimeTaskInstance: no DB, ask the task SDK
+        try:
+            siblings = runtime_siblings(ti, dag)
+        except Exception as exc:
+            log.debug("OpenMetadata lineage: sibling task states unavailable (%s)", type(exc).__name__)
+            siblings = None
+        return runtime_dag_run(ti), siblings, False
+    dag_run = ti.get_dagrun(session=session) if session is not None else ti.get_dagrun()
+    try:
+        kwargs = {"session": session} if session is not None else {}
+        return dag_run, list(dag_run.get_task_instances(**kwargs)), True
+    except Exception:  # no DB access: the reporter merges with the server's copy instead
+        return dag_run, None, False
+
+
+def finished_task_report(ti: Any, state: str, session: Any = None) -> Optional[TaskReport]:
+    """The report of a task instance a listener hook saw finish; None (logged) when there is nothing to
+    report: a state set outside a task process, or no DAG run."""
+    from dataclasses import replace
+
+    task = getattr(ti, "task", None)
+    dag = getattr(task, "dag", None)
+    if task is None or dag is None:  # a state set outside a task process (UI, API, scheduler)
+        log.debug("OpenMetadata lineage: %s has no task object; nothing sent", getattr(ti, "task_id", "?"))
+        return None
+    dag_run, siblings, complete = _run_and_siblings(ti, dag, session)
+    if dag_run is None:
+        log.warning("OpenMetadata lineage: %s.%s has no DAG run; nothing sent", dag.dag_id, task.task_id)
+        return None
+    report = task_report(task, dag, dag_run, ti, task.inlets, task.outlets, state=state, siblings=siblings)
+    if state != "success":  # an edge says data moved; a failed try may have moved nothing
+        report = replace(report, inlets=(), outlets=())
+    if not complete:  # sibling states without times, or none: merge with what OpenMetadata holds
+        report = replace(report, run=replace(report.run, complete=False))
+    legacy_try = legacy_try_number(ti)
+    if legacy_try is not None:
+        report = replace(report, try_number=legacy_try)
+    return report
+
+
+def _session_of(obj: Any) -> Any:
+    try:
+        from sqlalchemy.orm import object_session
+
+        return object_session(obj)  # the caller's session: sees its not yet committed task states
+    except Exception:
+        return None
+
+
+def run_record(dag_run: Any) -> TaskReport:
+    """A finished run's final record: a report with no task, every task instance's final state and the run's.
+    Without the DAG (`dag_run.dag` unset) the pipeline can't be re-sent: the record is status only."""
+    session = _session_of(dag_run)
+    kwargs = {"session": session} if session is not None else {}
+    tis = list(dag_run.get_task_instances(**kwargs))
+    dag = getattr(dag_run, "dag", None)
+    if dag is None:
+        task_ids = sorted({ti.task_id for ti in tis})
+        info = DagInfo(dag_run.dag_id, tuple(TaskInfo(t, "") for t in task_ids))
+        return TaskReport(
+            info, final_run_info(dag_run, tis), task_id="", airflow_major=airflow_major(), status_only=True
+        )
+    return TaskReport(dag_info(dag), final_run_info(dag_run, tis), task_id="", airflow_major=airflow_major())

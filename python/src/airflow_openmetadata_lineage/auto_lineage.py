@@ -252,11 +252,13 @@ def _from_sql(
         if parts not in fqns:
             fqns[parts] = b.table(parts, conn_id, namespace, defaults)
     for parts in parsed.inputs:
-        if fqns[parts]:
-            b.inlets.setdefault(fqns[parts], None)  # type: ignore[arg-type]
+        fqn = fqns[parts]
+        if fqn:
+            b.inlets.setdefault(fqn, None)
     for parts in parsed.outputs:
-        if fqns[parts]:
-            b.outlets.setdefault(fqns[parts], None)  # type: ignore[arg-type]
+        fqn = fqns[parts]
+        if fqn:
+            b.outlets.setdefault(fqn, None)
     for uri in parsed.locations:
         b.location(uri, outgoing=False)
     for edge in parsed.columns:
@@ -266,8 +268,10 @@ def _from_sql(
             from_fqn = fqns.get(table) or b.table(table, conn_id, namespace, defaults)
             if from_fqn and to_fqn:
                 by_table.setdefault(from_fqn, []).append(column)
-        for from_fqn, columns in by_table.items():
-            b.columns.append(ColumnLineage(from_fqn, to_fqn, edge.to_column, tuple(columns), edge.function))  # type: ignore[arg-type]
+        if to_fqn:  # else by_table is empty
+            for from_fqn, columns in by_table.items():
+                lineage = ColumnLineage(from_fqn, to_fqn, edge.to_column, tuple(columns), edge.function)
+                b.columns.append(lineage)
 
 
 def _conn_id(task: Any) -> Optional[str]:
@@ -332,12 +336,13 @@ def from_sql_operator(task: Any, b: _Builder, get_connection: ConnectionGetter) 
         return True
     if not (names & SQL_OPERATORS) and not hasattr(task, "sql"):
         return False
-    conn_id = _conn_id(task)
+    sql_conn_id = _conn_id(task)
     texts = _sql_texts(getattr(task, "sql", None))
-    if conn_id is None or not texts:
+    if sql_conn_id is None or not texts:
         if names & SQL_OPERATORS:
             b.notes.append("a SQL operator without conn_id or SQL text: nothing to parse")
         return bool(names & SQL_OPERATORS)
+    conn_id = sql_conn_id
     conn = get_connection(conn_id)
     conn_type = conn.conn_type if conn else None
     if conn is None:

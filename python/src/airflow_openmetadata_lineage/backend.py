@@ -1,7 +1,9 @@
 """The Airflow 2.x lineage backend:
 `[lineage] backend = airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend`.
 
-Thin on purpose: translate Airflow objects into plain data (adapter.py) and hand them to the shared reporter.
+Thin on purpose: translate Airflow objects into plain data (adapter.py) and hand them off (delivery.py): the
+report is written to the worker's spool and delivered in the background, so the task's success is committed
+without waiting for OpenMetadata.
 Airflow imports this module whenever it imports BaseOperator, so the import must be cheap and never raise;
 an exception out of send_lineage would fail the task, so every entry point catches everything and logs one
 line.
@@ -21,7 +23,7 @@ except Exception:  # Airflow 3 has no lineage backends; keep the class importabl
     _Base = object  # type: ignore[assignment,misc]
 
 
-class OpenMetadataLineageBackend(_Base):  # type: ignore[misc,valid-type]
+class OpenMetadataLineageBackend(_Base):
     """Reports the task's run status and its inlet x outlet table lineage to OpenMetadata."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -48,8 +50,8 @@ class OpenMetadataLineageBackend(_Base):  # type: ignore[misc,valid-type]
         started = time.monotonic()
         from . import runtime
 
-        reporter = runtime.get_reporter()
-        if reporter is None:
+        delivery = runtime.get_delivery()
+        if delivery is None:
             return  # configuration error: logged once by runtime
         from .adapter import task_report
 
@@ -73,4 +75,7 @@ class OpenMetadataLineageBackend(_Base):  # type: ignore[misc,valid-type]
             state="success",  # send_lineage runs only after execute() succeeded
             siblings=siblings,
         )
-        reporter.report(report, deadline=started + reporter.config.time_budget)
+        # Before Airflow commits the task's success: hand off only. The listener's success hook, which runs
+        # after the commit, waits for the delivery.
+        delivery.hand_off(report)
+        log.debug("OpenMetadata lineage: handed off in %.1f ms", (time.monotonic() - started) * 1000)

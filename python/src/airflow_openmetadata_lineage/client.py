@@ -4,7 +4,7 @@ report's deadline.
 No retry sleeps on the task's path. A 401 gets one token refresh and one retry. Errors come in three kinds
 the reporter treats differently: transient (worth spooling), not found (unknown entity), rejected (won't
 ever work).
-`verify` is passed per request because REQUESTS_CA_BUNDLE overrides Session.verify (FACTS.md).
+`verify` is passed per request: requests lets REQUESTS_CA_BUNDLE override a Session's verify setting.
 Messages carry the method, path and status, never a token or a secret.
 """
 
@@ -149,7 +149,7 @@ class OpenMetadataClient:
         deadline: Optional[float],
         token: Optional[str],
         content_type: str = "application/json",
-    ):
+    ) -> requests.Response:
         import requests
 
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -271,7 +271,8 @@ def _read_body(response: requests.Response, deadline: Optional[float], what: str
                 # each wait for the next bytes ends by the deadline, not a full read timeout later
                 with contextlib.suppress(OSError):  # already closed at the end of the body
                     sock.settimeout(max(deadline - WRAP_UP_SECONDS - time.monotonic(), 0.01))
-            return read1(65536, decode_content=True)
+            chunk: bytes = read1(65536, decode_content=True)
+            return chunk
 
         chunks = iter(next_chunk, b"")
     body = bytearray()

@@ -1,4 +1,5 @@
-"""The `[lineage]` options: the only module that reads Airflow config (docs/architecture.md §1).
+"""Reading and validating `[lineage]`: the only module that reads Airflow config. The keys, their defaults
+and which are secret are described in options.py.
 
 Values are read raw and decoded here once: `%%` -> `%`, `aws-secretsmanager:` references -> the
 secret (verbatim), `base64:` and `\\n`-escaped PEM -> multi-line text. Validation errors name the
@@ -9,74 +10,30 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, Union
 from urllib.parse import urlsplit
 
-from . import auth, secrets
+from . import secret_refs
 from .fqn_map import ServiceTarget, parse_service_map
+from .options import (
+    OPTIONS,
+    PROVIDER_KEYS,
+    SECTION,
+    TOKEN_ENDPOINT_AUTH_METHODS,
+    canonical_provider,
+    parse_scopes,
+    provider_names,
+    required_keys,
+)
+from .options import default as _default
 
 # (section, key) -> raw value or None when unset.
 OptionGetter = Callable[[str, str], Optional[str]]
-
-SECTION = "lineage"
-
-# Keys whose values must never appear in a message or log line.
-SECRET_KEYS = frozenset({"jwt_token", "secret_key", "client_secret", "private_key"})
-
-# Every key the wheel reads; providers get all of them (decoded) in `LineageConfig.options`.
-PROVIDER_KEYS = (
-    "jwt_token",
-    "secret_key",
-    "client_id",
-    "client_secret",
-    "domain",
-    "org_url",
-    "private_key",
-    "email",
-    "scopes",
-    "authority",
-    "token_endpoint",
-    "token_endpoint_auth_method",
-    "audience",
-)
-# custom-oidc: how the client authenticates at the token endpoint (OIDC `token_endpoint_auth_method`).
-TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
-GENERAL_KEYS = (
-    "airflow_service_name",
-    "openmetadata_api_endpoint",
-    "auth_provider_type",
-    "timeout",
-    "time_budget",
-    "verify_ssl",
-    "ca_bundle",
-    "airflow_base_url",
-    "spool_dir",
-    "spool_max_bytes",
-    "spool_max_age",
-    "service_map",
-)
-
-# What to write for each provider key (error messages; never an example of a real secret).
-KEY_HINTS = {
-    "jwt_token": "the ingestion bot's JWT (Settings > Bots in OpenMetadata), or aws-secretsmanager:<id>",
-    "secret_key": "the client secret, or aws-secretsmanager:<id>[#field]",
-    "google:secret_key": "the service-account JSON (one line, or base64:<...>) or a path to the JSON file",
-    "client_id": "the OAuth client (application) id registered for Airflow",
-    "client_secret": "the application's client secret, or aws-secretsmanager:<id>[#field]",
-    "domain": "the Auth0 tenant domain, e.g. my-tenant.eu.auth0.com",
-    "org_url": "the Okta org or authorization-server URL, e.g. https://my-org.okta.com/oauth2/default",
-    "private_key": "the PEM private key (base64:<...> or with \\n for newlines), or aws-secretsmanager:<id>",
-    "email": "the service account's email",
-    "authority": "the Azure authority URL, e.g. https://login.microsoftonline.com/<tenant-id>",
-    "scopes": "a list such as [api://<app-id>/.default]",
-    "token_endpoint": "the identity provider's token URL, e.g. https://idp.example.com/oauth2/token",
-}
 
 
 def default_spool_dir(endpoint: str, service_name: str) -> str:
@@ -88,13 +45,12 @@ def default_spool_dir(endpoint: str, service_name: str) -> str:
     return os.path.join(tempfile.gettempdir(), "airflow-openmetadata-lineage", key)
 
 
-DEFAULT_TIMEOUT = 5.0
-DEFAULT_TIME_BUDGET = 5.0
+DEFAULT_TIMEOUT = _default("timeout")
+DEFAULT_TIME_BUDGET = _default("time_budget")
+DEFAULT_SPOOL_MAX_BYTES = int(_default("spool_max_bytes"))
+DEFAULT_SPOOL_MAX_AGE = _default("spool_max_age")
+# Airflow's own default of [webserver] base_url: the last fallback of airflow_base_url.
 DEFAULT_BASE_URL = "http://localhost:8080"
-# The spool of undelivered reports (spool.py): ~10 MiB holds thousands of reports; a day covers an outage
-# someone notices, while older run statuses would mostly be noise.
-DEFAULT_SPOOL_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_SPOOL_MAX_AGE = 24 * 3600.0
 
 
 class ConfigError(Exception):
@@ -126,23 +82,6 @@ class LineageConfig:
         return parse_scopes(self.options.get("scopes", ""))
 
 
-def parse_scopes(value: str) -> list[str]:
-    """`[a, b]` (the seed's form), a JSON list, or `a,b` / `a b` -> ["a", "b"]."""
-    text = value.strip()
-    if not text:
-        return []
-    if text.startswith("["):
-        try:
-            parsed = json.loads(text)
-            if isinstance(parsed, list):
-                return [str(s).strip() for s in parsed if str(s).strip()]
-        except ValueError:
-            pass
-        text = text.strip("[]")
-    parts = text.replace(",", " ").split()
-    return [p.strip().strip("'\"") for p in parts if p.strip().strip("'\"")]
-
-
 def undouble_percent(value: str) -> str:
     """airflow.cfg escaping: `%%` means `%` (read raw, so env vars and airflow.cfg read the same)."""
     return value.replace("%%", "%")
@@ -165,8 +104,11 @@ def decode_inline(key: str, value: str) -> str:
 def airflow_getter() -> OptionGetter:
     """Read options through Airflow's config (airflow.cfg or AIRFLOW__SECTION__KEY env vars), raw.
     Without Airflow installed (the self-check run elsewhere), only the env vars are read."""
+    conf: Optional[Any]
     try:
-        from airflow.configuration import conf  # lazy: tests and the CLI can run without it
+        from airflow.configuration import conf as airflow_conf  # lazy: tests and the CLI can run without it
+
+        conf = airflow_conf
     except Exception:
         conf = None
 
@@ -201,15 +143,18 @@ def _read(get: OptionGetter, key: str, timeout: float, deadline: Optional[float]
     if raw is None or not raw.strip():
         return None
     raw = raw.strip()
-    if secrets.is_reference(raw):
+    if secret_refs.is_reference(raw):
         try:
-            return secrets.resolve(raw, timeout=timeout, deadline=deadline)  # verbatim: no %%/base64 decoding
-        except secrets.SecretError as exc:
+            # verbatim: no %%/base64 decoding
+            return secret_refs.resolve(raw, timeout=timeout, deadline=deadline)
+        except secret_refs.SecretError as exc:
             raise ConfigError(key, f"[{SECTION}] {key}: {exc}") from None
     return decode_inline(key, undouble_percent(raw))
 
 
-def _number(get: OptionGetter, key: str, default: float, timeout: float) -> float:
+def _number(get: OptionGetter, key: str, timeout: float) -> float:
+    """A positive number of seconds (or bytes); the table's default when unset."""
+    default = _default(key)
     text = _read(get, key, timeout)
     if text is None:
         return default
@@ -293,7 +238,7 @@ def _base_url(get: OptionGetter, timeout: float) -> str:
 def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
     """Read and validate `[lineage]`. Raises ConfigError naming the first bad key."""
     get = get or airflow_getter()
-    timeout = _number(get, "timeout", DEFAULT_TIMEOUT, DEFAULT_TIMEOUT)
+    timeout = _number(get, "timeout", DEFAULT_TIMEOUT)
 
     service_name = _read(get, "airflow_service_name", timeout)
     if service_name is None:
@@ -309,27 +254,27 @@ def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
     endpoint = _endpoint(_read(get, "openmetadata_api_endpoint", timeout))
 
     configured = _read(get, "auth_provider_type", timeout) or "no-auth"
-    provider = auth.canonical_name(configured)
+    provider = canonical_provider(configured)
     if provider is None:
         raise ConfigError(
             "auth_provider_type",
             f"[{SECTION}] auth_provider_type '{configured[:40]}' is not supported: use one of "
-            + ", ".join(auth.provider_names()),
+            + ", ".join(provider_names()),
         )
 
     # Secret references are resolved here, on the task's path: they share the report's time budget.
-    secrets_deadline = time.monotonic() + _number(get, "time_budget", DEFAULT_TIME_BUDGET, timeout)
+    secrets_deadline = time.monotonic() + _number(get, "time_budget", timeout)
     options: dict[str, str] = {}
     for key in PROVIDER_KEYS:
         value = _read(get, key, timeout, secrets_deadline)
         if value is not None:
             options[key] = value
-    for key in auth.required_keys(provider):
+    for key in required_keys(provider):
         if key not in options:
             raise ConfigError(
                 key,
                 f"[{SECTION}] {key} is missing: auth_provider_type={provider} requires it; set it to "
-                + KEY_HINTS.get(f"{provider}:{key}", KEY_HINTS.get(key, "its value")),
+                + OPTIONS[key].hint_for(provider),
             )
     method = options.get("token_endpoint_auth_method")
     if method is not None and method.strip() not in TOKEN_ENDPOINT_AUTH_METHODS:
@@ -349,11 +294,11 @@ def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
         options=options,
         verify=_verify(get, timeout),
         timeout=timeout,
-        time_budget=_number(get, "time_budget", DEFAULT_TIME_BUDGET, timeout),
+        time_budget=_number(get, "time_budget", timeout),
         airflow_base_url=_base_url(get, timeout),
         spool_dir=_read(get, "spool_dir", timeout) or default_spool_dir(endpoint, service_name),
-        spool_max_bytes=int(_number(get, "spool_max_bytes", DEFAULT_SPOOL_MAX_BYTES, timeout)),
-        spool_max_age=_number(get, "spool_max_age", DEFAULT_SPOOL_MAX_AGE, timeout),
+        spool_max_bytes=int(_number(get, "spool_max_bytes", timeout)),
+        spool_max_age=_number(get, "spool_max_age", timeout),
         service_map=_service_map(get, timeout),
     )
 

@@ -94,9 +94,11 @@ def task_coverage(task: Any, dag_id: str, service_map: ServiceMap) -> TaskCovera
     if inlets or outlets:
         fqn_in, fqn_out = tuple(xlets.collect(inlets)), tuple(xlets.collect(outlets))
         source = auto_lineage.DECLARED if fqn_in and fqn_out else auto_lineage.NONE
-        notes = () if source != auto_lineage.NONE else ("declared inlets/outlets name no table on one side",)
+        notes: tuple[str, ...] = (
+            () if source != auto_lineage.NONE else ("declared inlets/outlets name no table on one side",)
+        )
         return TaskCoverage(dag_id, task.task_id, operator, source, fqn_in, fqn_out, notes=notes)
-    notes: tuple[str, ...] = ()
+    notes = ()
     with contextlib.suppress(Exception):
         task.resolve_template_files()  # sql="query.sql" -> the file's text, as a run would
     if "{{" in str(getattr(task, "sql", "") or getattr(task, "query", "") or ""):

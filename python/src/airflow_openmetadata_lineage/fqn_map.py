@@ -60,7 +60,7 @@ def parse_service_map(text: Optional[str]) -> ServiceMap:
         return {}
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ValueError(
             f"{KEY} is not valid JSON ({exc.msg} at character {exc.pos}); e.g. {example}"
         ) from None
@@ -78,7 +78,7 @@ def parse_service_map(text: Optional[str]) -> ServiceMap:
                 f"{KEY}[{key!r}] must be 'service', 'service.database' or 'service.database.schema'; "
                 f"got {json.dumps(value)[:80]}"
             )
-        result[key.strip()] = ServiceTarget(*[p.strip() for p in parts])  # type: ignore[arg-type]
+        result[key.strip()] = ServiceTarget(*[p.strip() for p in parts])
     return result
 
 

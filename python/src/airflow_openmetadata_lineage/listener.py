@@ -1,10 +1,15 @@
-"""Airflow listener: reports every finished task instance (success and failure) on Airflow 2 and 3.
+"""Airflow listener: reports every finished task instance (success and failure) on Airflow 2 and 3, and
+every finished DAG run's final record.
 
-Registered by plugin.py. Thin on purpose: Airflow objects -> plain data (adapter.py) -> the shared reporter.
+Registered by plugin.py. Thin on purpose: only hooks. Airflow objects -> a report (adapter.py) -> the
+hand-off (delivery.py). A hook waits for the delivery (bounded by the time budget) only where Airflow has
+committed the task's state before calling it (version_compat.committed_before_listener); elsewhere the
+report is handed off and the task goes on.
 
-- Airflow 2: runs in the task process after the task instance is saved, i.e. after the lineage backend's
-  post_execute report; the reporter's per-try mark keeps it to one report per try. Failed tasks (which the
-  backend never sees) are reported here. Hooks receive `session`.
+- Airflow 2: runs in the task process. The success hook runs after the task instance is saved, i.e. after
+  the lineage backend's hand-off in post_execute; the per-try mark keeps it to one report per try. Failed
+  tasks (which the backend never sees) are reported here, before Airflow saves the failure. Hooks receive
+  `session`.
 - Airflow 3: `[lineage] backend` is gone; this is the only path. Hooks receive a RuntimeTaskInstance without
   metadata-DB access and no `session`. pluggy rejects an impl that names an argument its spec lacks, so
   get_listener() picks the class that fits the running Airflow's spec (2.10+, 2.7-2.9, 3.x).
@@ -18,7 +23,6 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from dataclasses import replace
 from typing import Any, Callable, Optional
 
 log = logging.getLogger("airflow_openmetadata_lineage")
@@ -27,101 +31,43 @@ try:
     from airflow.listeners import hookimpl
 except Exception:  # keep the module importable without Airflow (unit tests, self-check)
 
-    def hookimpl(func: Callable[..., Any]) -> Callable[..., Any]:  # type: ignore[no-redef]
+    def hookimpl(func: Callable[..., Any]) -> Callable[..., Any]:  # type: ignore[misc]
         return func
 
 
-def airflow_version() -> tuple[int, int]:
-    try:
-        from airflow import __version__
-
-        major, minor = (
-            int("".join(c for c in part if c.isdigit()) or 0) for part in __version__.split(".")[:2]
-        )
-        return major, minor
-    except Exception:
-        return 2, 10
-
-
-def _state_value(ti: Any) -> Optional[str]:
-    state = getattr(ti, "state", None)
-    value = getattr(state, "value", state)
-    return str(value) if value else None
-
-
 def failed_state(ti: Any) -> str:
-    """`up_for_retry` (reported as Pending: the run goes on) or `failed`. Before 2.10 the hook ran while the
-    state was still `running`: then the task instance's own retry rule decides."""
-    state = _state_value(ti)
-    if state == "running" and callable(getattr(ti, "is_eligible_to_retry", None)):
-        return "up_for_retry" if ti.is_eligible_to_retry() else "failed"
-    return "up_for_retry" if state == "up_for_retry" else "failed"
+    from .adapter import failed_state as state_of
 
-
-def _legacy_try_number(ti: Any) -> Optional[int]:
-    """Airflow < 2.10 shows `try_number + 1` once a task instance left RUNNING; the backend (in post_execute)
-    saw the stored value, so the listener uses it too and both claim the same per-try mark."""
-    if airflow_version() >= (2, 10):
-        return None
-    raw = getattr(ti, "_try_number", None)
-    return raw if isinstance(raw, int) and raw > 0 else None
-
-
-def _run_and_siblings(ti: Any, dag: Any, session: Any) -> tuple[Any, Optional[list[Any]], bool]:
-    """(dag_run, sibling task instances or None, complete?) for either kind of task instance."""
-    from . import adapter
-
-    if hasattr(ti, "_ti_context_from_server"):  # Airflow 3 RuntimeTaskInstance: no DB, ask the task SDK
-        try:
-            siblings = adapter.runtime_siblings(ti, dag)
-        except Exception as exc:
-            log.debug("OpenMetadata lineage: sibling task states unavailable (%s)", type(exc).__name__)
-            siblings = None
-        return adapter.runtime_dag_run(ti), siblings, False
-    dag_run = ti.get_dagrun(session=session) if session is not None else ti.get_dagrun()
-    try:
-        kwargs = {"session": session} if session is not None else {}
-        return dag_run, list(dag_run.get_task_instances(**kwargs)), True
-    except Exception:  # no DB access: the reporter merges with the server's copy instead
-        return dag_run, None, False
+    return state_of(ti)
 
 
 def _report(ti: Any, state: str, session: Any) -> None:
     started = time.monotonic()
-    task = getattr(ti, "task", None)
-    dag = getattr(task, "dag", None)
-    if task is None or dag is None:  # a state set outside a task process (UI, API, scheduler)
-        log.debug("OpenMetadata lineage: %s has no task object; nothing sent", getattr(ti, "task_id", "?"))
-        return
     from . import runtime
 
-    reporter = runtime.get_reporter()
-    if reporter is None:
+    delivery = runtime.get_delivery()
+    if delivery is None:
         return  # configuration error: logged once by runtime
-    from .adapter import task_report, task_run_info
-    from .reporter import try_key
+    from . import adapter
+    from .version_compat import committed_before_listener
 
-    legacy_try = _legacy_try_number(ti)
-    run_id = getattr(ti, "run_id", None)
-    if state == "success" and run_id is not None:
-        # On 2.x the backend usually reported this try already: skip the DB reads and the DAG walk.
-        probe = task_run_info(ti)
-        key = try_key(dag.dag_id, run_id, probe.task_id, probe.map_index, legacy_try or probe.try_number)
-        if reporter.marks.seen(key):
-            log.debug("OpenMetadata lineage: %s.%s already reported", dag.dag_id, task.task_id)
+    deadline = started + delivery.time_budget
+    committed = committed_before_listener(state)
+    task = getattr(ti, "task", None)
+    dag = getattr(task, "dag", None)
+    if state == "success" and dag is not None:
+        # On 2.x the backend handed this try off already: skip the DB reads and the DAG walk, only wait.
+        key = adapter.report_key(ti, dag)
+        if key is not None and delivery.marks.seen(key):
+            log.debug("OpenMetadata lineage: %s.%s already handed off", dag.dag_id, ti.task_id)
+            delivery.settle(deadline)
             return
-    dag_run, siblings, complete = _run_and_siblings(ti, dag, session)
-    if dag_run is None:
-        log.warning("OpenMetadata lineage: %s.%s has no DAG run; nothing sent", dag.dag_id, task.task_id)
+    report = adapter.finished_task_report(ti, state, session)
+    if report is None:
         return
-    report = task_report(task, dag, dag_run, ti, task.inlets, task.outlets, state=state, siblings=siblings)
-    if state != "success":  # an edge says data moved; a failed try may have moved nothing
-        report = replace(report, inlets=(), outlets=())
-    if not complete:  # sibling states without times, or none: merge with what OpenMetadata holds
-        report = replace(report, run=replace(report.run, complete=False))
-    if legacy_try is not None:
-        report = replace(report, try_number=legacy_try)
-    reporter.report(report, deadline=started + reporter.config.time_budget)
+    delivery.hand_off(report, wait_at_exit=committed)
+    if committed:
+        delivery.settle(deadline)
 
 
 def report_task_instance(ti: Any, state: str, session: Any = None) -> None:
@@ -133,71 +79,21 @@ def report_task_instance(ti: Any, state: str, session: Any = None) -> None:
         log.debug("OpenMetadata lineage: details", exc_info=True)
 
 
-def _session_of(obj: Any) -> Any:
-    try:
-        from sqlalchemy.orm import object_session
-
-        return object_session(obj)  # the caller's session: sees its not yet committed task states
-    except Exception:
-        return None
-
-
-def _report_run(dag_run: Any) -> None:
-    session = _session_of(dag_run)
-    kwargs = {"session": session} if session is not None else {}
-    # Always write the final record (one request per run, from the scheduler): task reports can't settle the
-    # run's state, e.g. two last tasks finishing in parallel each see the other running and write Pending.
-    tis = list(dag_run.get_task_instances(**kwargs))
-    from . import runtime
-
-    reporter = runtime.get_reporter()
-    if reporter is None:
-        return
-    from .adapter import airflow_major, dag_info, final_run_info
-    from .model import TaskReport
-
-    dag = getattr(dag_run, "dag", None)
-    if dag is None:  # without the DAG the pipeline can't be (re)sent: the record only, as is
-        _send_run_status_only(reporter, dag_run, tis)
-        return
-    # The run's record is a report with no task: same path as task reports (pipeline check, status, the
-    # spool on a transient failure, the pipeline re-sent once on "Invalid task name").
-    report = TaskReport(
-        dag_info(dag), final_run_info(dag_run, tis), task_id="", airflow_major=airflow_major()
-    )
-    result = reporter.report(report, claim=False)
-    if result.status_sent:
-        log.info("OpenMetadata lineage: %s final run status sent", dag_run.dag_id)
-    else:
-        log.warning("OpenMetadata lineage: final run status of %s not sent: %s", dag_run.dag_id, result.error)
-
-
-def _send_run_status_only(reporter: Any, dag_run: Any, tis: list[Any]) -> None:
-    started = time.monotonic()
-    from .adapter import airflow_major, final_run_info
-    from .client import ClientError, quote_fqn
-    from .model import pipeline_fqn, status_body
-
-    names = {ti.task_id for ti in tis}
-    body = status_body(final_run_info(dag_run, tis), names, reporter.config.airflow_base_url, airflow_major())
-    fqn = pipeline_fqn(reporter.config.service_name, dag_run.dag_id)
-    try:
-        if reporter.spool is not None:
-            reporter.spool.check_backoff()  # the server's Retry-After still holds: send nothing
-        reporter.client.put(
-            f"/v1/pipelines/{quote_fqn(fqn)}/status", body, started + reporter.config.time_budget
-        )
-        log.info("OpenMetadata lineage: %s final run status sent", dag_run.dag_id)
-    except ClientError as exc:  # e.g. no task ever reported, so the pipeline is unknown
-        log.warning("OpenMetadata lineage: final run status of %s not sent: %s", dag_run.dag_id, exc)
-
-
 def report_dag_run(dag_run: Any) -> None:
-    """Write a finished run's final record (every task's final state, the run's state); never raises.
+    """Hand off a finished run's final record (every task's final state, the run's state); never raises.
     Runs where Airflow decides a run's state: the scheduler (or `dags test`, or the API server on a manual
-    change)."""
+    change). Always written, one request per run: task reports can't settle the run's state (two last
+    tasks finishing in parallel each see the other running), and tasks that never ran (upstream_failed,
+    skipped) get their state here. Delivered in the background: the scheduler does not wait."""
     try:
-        _report_run(dag_run)
+        from . import runtime
+
+        delivery = runtime.get_delivery()
+        if delivery is None:
+            return
+        from .adapter import run_record
+
+        delivery.hand_off(run_record(dag_run), claim=False)
     except Exception as exc:  # never break the scheduler
         log.warning(
             "OpenMetadata lineage: final run status skipped after an unexpected %s", type(exc).__name__
@@ -297,4 +193,5 @@ def get_listener() -> Optional[object]:
             "OpenMetadata lineage: this Airflow's listener hooks have an unknown shape; not registered"
         )
         return None
-    return cls()
+    listener: object = cls()
+    return listener

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 from urllib.parse import quote, urlencode
@@ -80,6 +81,7 @@ class TaskReport:
     try_number: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
     column_lineage: tuple[ColumnLineage, ...] = ()
+    status_only: bool = False  # the DAG's structure is unknown (dag.tasks empty): never write the pipeline
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -380,8 +382,8 @@ def columns_lineage(
     records: tuple[ColumnLineage, ...],
     from_table: str,
     to_table: str,
-    from_columns: Optional[set[str]],
-    to_columns: Optional[set[str]],
+    from_columns: Optional[Collection[str]],
+    to_columns: Optional[Collection[str]],
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """`columnsLineage` entries of the edge from_table -> to_table, as column FQNs, keeping only columns the
     tables have (None: the table's columns are unknown, keep all); and the dropped column names."""

@@ -27,6 +27,6 @@ def _listeners() -> list[Any]:
         return []
 
 
-class OpenMetadataLineagePlugin(AirflowPlugin):  # type: ignore[misc,valid-type]
+class OpenMetadataLineagePlugin(AirflowPlugin):
     name = "openmetadata_lineage"
     listeners = _listeners()

@@ -1,20 +1,28 @@
-"""The spool: reports that could not be delivered, kept on the worker's disk and replayed by a later report.
+"""The spool: the worker's write-ahead log of reports, one small file per report, delivered oldest first.
 
-Layout: `<spool_dir>/spool/<created ns>-<pid>-<random>.json`, one file per report, written to a temp file and
-renamed into place (readers never see half a file). Names sort by creation time, so replay is oldest first.
-A replaying process claims an entry by renaming it to `<name>.claimed` (rename is atomic: exactly one process
-wins) and renames it back when the server still can't take it. Caps (`spool_max_bytes`, `spool_max_age`, and
-MAX_ENTRIES) are enforced on every store and replay; the oldest entries go first, with one log line.
+Every report is written here first (`Spool.store`, one atomic file) and delivered from here (`Spool.drain`
+with a send callable), so a process killed after the hand-off loses nothing: the next drain on the worker
+delivers it. The spool knows files, order, claims and caps; what "delivered" means is the send callable's.
 
-Nothing here blocks a task: no sleeping, no waiting for locks (trimming takes a non-blocking lock and is
-skipped when another process holds it), and any file problem drops the report with a warning. Entries hold
-`TaskReport.to_dict()` (DAG, task and run data, table FQNs): never a token or an option value.
-A server's Retry-After is kept in `<spool_dir>/spool/backoff`: until then reports go straight to the spool.
+Layout: `<spool_dir>/spool/<deployment>/<created ns>-<pid>-<random>.json`. `<deployment>` is a short hash of
+the OpenMetadata endpoint and the pipeline service, so deployments sharing a host (or a `spool_dir`) never
+deliver each other's records. A record is written to a temp file and renamed into place (readers never see
+half a file); names sort by creation time, so a drain is oldest first. A drainer claims a record by renaming
+it to `<name>.claimed-<pid>` (rename is atomic: exactly one process wins); a record kept for later is
+rewritten in its place. A claim whose process is gone (killed mid-delivery), or older than
+CLAIM_STALE_SECONDS, is given back. Caps (`spool_max_bytes`, `spool_max_age`, MAX_ENTRIES) are enforced on
+every store and drain; the oldest records go first, with one log line.
+
+Nothing here blocks: no sleeping, no waiting for locks (trimming takes a non-blocking lock and is skipped
+when another process holds it), and any file problem drops the report with a warning. Records hold
+`TaskReport.to_dict()` (DAG, task and run data, table FQNs) and a delivery count: never a token or an option
+value. A server's Retry-After is kept in `backoff`: until then a drain sends nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
 import logging
 import os
@@ -23,59 +31,69 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Callable, Optional
 
-from .client import ClientError, TransientError
 from .model import TaskReport
-
-if TYPE_CHECKING:
-    from .reporter import Reporter
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
 SUFFIX = ".json"
-CLAIMED = ".claimed"
+CLAIMED = ".claimed-"
 MAX_ENTRIES = 10_000  # bounds the directory listing even when entries are tiny
-REPLAY_BATCH = 25  # entries one report may replay: a long backlog drains over several tasks, not one burst
-MIN_REPLAY_SECONDS = 0.2  # below this much budget left, a replay cannot usefully start
-CLAIM_STALE_SECONDS = 300.0  # a claim older than this belongs to a process that died mid-replay
+DRAIN_BATCH = 25  # records one drain takes: a long backlog goes in several passes, not one burst
+CLAIM_STALE_SECONDS = 300.0  # a claim older than this belongs to a process that hung mid-delivery
 TMP_STALE_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 900.0  # a server's Retry-After is honoured up to this
 
 
-def retryable(error: Optional[BaseException]) -> bool:
-    """Worth keeping: the same report can succeed later (server down, 5xx, 429, timeout, budget, token
-    endpoint down), or once credentials are fixed (401/403 after the client's own refresh)."""
-    if isinstance(error, TransientError):
-        return True
-    return isinstance(error, ClientError) and error.status in (401, 403)
+class Outcome(enum.Enum):
+    """What a send callable did with one record."""
+
+    DELIVERED = "delivered"  # remove it
+    KEEP = "keep"  # the server can't take it yet: keep it in place and stop this drain
+    DROP = "drop"  # the server refused it for good: remove it, go on
+
+
+@dataclass(frozen=True)
+class Record:
+    path: str
+    report: TaskReport
+    deliveries: int  # earlier attempts that ended in KEEP (0: fresh from a hand-off)
 
 
 @dataclass
-class ReplayStats:
+class DrainStats:
     delivered: int = 0
     kept: int = 0  # put back: the server still can't take them
     dropped: int = 0  # rejected by the server or unreadable
 
 
+def deployment_key(endpoint: str, service_name: str) -> str:
+    """A deployment's folder name: its server and pipeline service, hashed (no value shows in a path)."""
+    import hashlib
+
+    return hashlib.sha256(f"{endpoint}|{service_name}".encode()).hexdigest()[:12]
+
+
+# A send callable: deliver one record; the Retry-After it met (seconds) comes back with KEEP.
+Send = Callable[[Record], "tuple[Outcome, Optional[float]]"]
+
+
 class Spool:
-    def __init__(self, spool_dir: str, max_bytes: int, max_age: float) -> None:
-        self.directory = os.path.join(spool_dir, "spool")
+    def __init__(self, spool_dir: str, max_bytes: int, max_age: float, deployment: str = "") -> None:
+        base = os.path.join(spool_dir, "spool")
+        self.directory = os.path.join(base, deployment) if deployment else base
         self.max_bytes = max_bytes
         self.max_age = max_age
         self._warned_io = False
 
     # -- storing --------------------------------------------------------------------------------------------
 
-    def store(self, report: TaskReport, error: Optional[ClientError] = None) -> bool:
-        """Keep `report` for a later replay; remember the server's Retry-After. Never raises."""
+    def store(self, report: TaskReport, deliveries: int = 0) -> Optional[str]:
+        """Write `report` as a new record; its path, or None when it could not be kept. Never raises."""
         try:
-            self._hold_for(getattr(error, "retry_after", None))
-            data = json.dumps(
-                {"format": FORMAT, "created": time.time(), "report": report.to_dict()},
-                separators=(",", ":"),
-            ).encode("utf-8")
+            data = self._encode(report, deliveries, time.time())
             if len(data) > self.max_bytes:
                 log.warning(
                     "OpenMetadata lineage: spool: report of %s.%s (%d bytes) is larger than spool_max_bytes;"
@@ -84,20 +102,21 @@ class Spool:
                     report.task_id,
                     len(data),
                 )
-                return False
+                return None
             self._ensure_dir()
             name = f"{time.time_ns():019d}-{os.getpid()}-{_random.token_hex(4)}{SUFFIX}"
-            self._write_atomic(os.path.join(self.directory, name), data)
-            log.info(
-                "OpenMetadata lineage: spool: kept the report of %s.%s for a later replay",
-                report.dag.dag_id,
-                report.task_id,
-            )
+            path = os.path.join(self.directory, name)
+            self._write_atomic(path, data)
             self.trim()
-            return True
+            return path
         except Exception as exc:
-            self._io_failed("could not keep an undelivered report", exc)
-            return False
+            self._io_failed("could not keep a report", exc)
+            return None
+
+    @staticmethod
+    def _encode(report: TaskReport, deliveries: int, created: float) -> bytes:
+        record = {"format": FORMAT, "created": created, "deliveries": deliveries, "report": report.to_dict()}
+        return json.dumps(record, separators=(",", ":")).encode("utf-8")
 
     def _ensure_dir(self) -> None:
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
@@ -119,7 +138,8 @@ class Spool:
     def _backoff_path(self) -> str:
         return os.path.join(self.directory, "backoff")
 
-    def _hold_for(self, seconds: Optional[float]) -> None:
+    def hold_for(self, seconds: Optional[float]) -> None:
+        """Remember a server's Retry-After (capped at MAX_BACKOFF_SECONDS)."""
         if not seconds or seconds <= 0:
             return
         until = time.time() + min(float(seconds), MAX_BACKOFF_SECONDS)
@@ -136,19 +156,13 @@ class Spool:
         except (OSError, ValueError):
             return 0.0
 
-    def check_backoff(self) -> None:
-        """Raise TransientError while a Retry-After holds, so the report is spooled without a request."""
-        left = self.backoff_until() - time.time()
-        if left > 0:
-            raise TransientError(f"the server asked to wait (Retry-After), {left:.0f}s left")
-
     # -- listing and caps -----------------------------------------------------------------------------------
 
     def entries(self) -> list[str]:
         """Paths of waiting entries (not claimed), oldest first."""
         try:
             names = os.listdir(self.directory)
-        except FileNotFoundError:
+        except OSError:  # none yet, or the spool_dir is unusable
             return []
         return [os.path.join(self.directory, n) for n in sorted(n for n in names if n.endswith(SUFFIX))]
 
@@ -169,7 +183,7 @@ class Spool:
         now = time.time()
         for name in names:
             path = os.path.join(self.directory, name)
-            claimed = name.endswith(SUFFIX + CLAIMED)
+            claimed = SUFFIX + CLAIMED in name
             if not (claimed or name.endswith(SUFFIX)):
                 if name.startswith(".tmp-"):
                     with contextlib.suppress(OSError):
@@ -214,12 +228,13 @@ class Spool:
     def _trim_locked(self) -> int:
         now = time.time()
         rows = self._scan()
-        expired, kept = [], []
+        expired: list[tuple[str, float, int, bool]] = []
+        kept: list[tuple[str, float, int, bool]] = []
         for row in rows:
             path, created, _, claimed = row
-            if claimed and _claim_age(path, now) > CLAIM_STALE_SECONDS:
+            if claimed and _claim_is_stale(path, now):
                 with contextlib.suppress(OSError):
-                    os.rename(path, path[: -len(CLAIMED)])  # its replayer died: give it back
+                    os.rename(path, _unclaimed(path))  # its drainer died or hung: give it back
             (expired if now - created > self.max_age else kept).append(row)
         full = []
         total = sum(r[2] for r in kept)
@@ -246,28 +261,27 @@ class Spool:
             )
         return len(expired) + len(full)
 
-    # -- replay ---------------------------------------------------------------------------------------------
+    # -- draining -------------------------------------------------------------------------------------------
 
-    def replay(self, reporter: Reporter, deadline: float) -> ReplayStats:
-        """Deliver waiting entries, oldest first, within `deadline` (time.monotonic()). Stops at the first
-        entry the server can't take yet and keeps it and the rest. Never raises."""
-        stats = ReplayStats()
+    def drain(self, send: Send, deadline: Optional[float] = None, limit: int = DRAIN_BATCH) -> DrainStats:
+        """Deliver waiting records through `send`, oldest first, up to `limit` and until `deadline`
+        (time.monotonic()). Stops at the first record the server can't take yet and keeps it and the rest.
+        Sends nothing while a Retry-After holds. Never raises."""
+        stats = DrainStats()
         try:
-            if self.backoff_until() > time.time():
-                return stats
-            if not os.path.isdir(self.directory):
+            if self.backoff_until() > time.time() or not os.path.isdir(self.directory):
                 return stats
             self.trim()
-            for path in self.entries()[:REPLAY_BATCH]:
-                if deadline - time.monotonic() < MIN_REPLAY_SECONDS:
+            for path in self.entries()[:limit]:
+                if deadline is not None and time.monotonic() >= deadline:
                     break
-                if not self._replay_one(path, reporter, deadline, stats):
+                if not self._deliver_one(path, send, stats):
                     break
         except Exception as exc:
-            self._io_failed("replay stopped", exc)
-        if stats.delivered or stats.dropped or stats.kept:
+            self._io_failed("drain stopped", exc)
+        if stats.kept or stats.dropped:
             log.info(
-                "OpenMetadata lineage: spool: replayed %d, kept %d, dropped %d; %d waiting",
+                "OpenMetadata lineage: spool: delivered %d, kept %d, dropped %d; %d waiting",
                 stats.delivered,
                 stats.kept,
                 stats.dropped,
@@ -275,60 +289,67 @@ class Spool:
             )
         return stats
 
-    def _replay_one(self, path: str, reporter: Reporter, deadline: float, stats: ReplayStats) -> bool:
-        """Replay one entry; False when replaying should stop."""
-        claimed = path + CLAIMED
+    def _deliver_one(self, path: str, send: Send, stats: DrainStats) -> bool:
+        """Deliver one record; False when the drain should stop."""
+        claimed = f"{path}{CLAIMED}{os.getpid()}"
         try:
             os.rename(path, claimed)  # atomic: if another process got there first, this raises
             os.utime(claimed)  # the claim's age, for CLAIM_STALE_SECONDS
         except FileNotFoundError:
             return True
-        report = self._load(claimed)
-        if report is None:
+        loaded = self._load(claimed)
+        if loaded is None:
             stats.dropped += 1
             return True
+        report, deliveries, created = loaded
         try:
-            result = reporter.report(report, deadline, replay=True)
-        except Exception as exc:  # a report that breaks the reporter must not block the queue forever
+            outcome, retry_after = send(Record(path, report, deliveries))
+        except Exception as exc:  # a record that breaks delivery must not block the queue forever
             log.warning(
-                "OpenMetadata lineage: spool: dropped an entry that failed with %s", type(exc).__name__
+                "OpenMetadata lineage: spool: dropped a record that failed with %s", type(exc).__name__
             )
             _unlink(claimed)
             stats.dropped += 1
             return True
-        failure = result.failure
-        if result.error is None:
+        if outcome is Outcome.DELIVERED:
             _unlink(claimed)
             stats.delivered += 1
             return True
-        if retryable(failure):
-            with contextlib.suppress(OSError):
-                os.rename(claimed, path)  # back in its place: still oldest first
-            self._hold_for(getattr(failure, "retry_after", None))
+        if outcome is Outcome.KEEP:
+            self._put_back(claimed, path, report, deliveries + 1, created)
+            self.hold_for(retry_after)
             stats.kept += 1
             return False
-        log.warning(
-            "OpenMetadata lineage: spool: the server rejected the replayed report of %s.%s; dropped",
-            report.dag.dag_id,
-            report.task_id,
-        )
+        where = f"{report.dag.dag_id}.{report.task_id}" if report.task_id else f"{report.dag.dag_id} (run)"
+        log.warning("OpenMetadata lineage: spool: the server rejected the report of %s; dropped", where)
         _unlink(claimed)
         stats.dropped += 1
         return True
 
-    def _load(self, path: str) -> Optional[TaskReport]:
+    def _put_back(self, claimed: str, path: str, report: TaskReport, deliveries: int, created: float) -> None:
+        """Back in its place (still oldest first), counting the attempt."""
+        try:
+            self._write_atomic(path, self._encode(report, deliveries, created))
+            _unlink(claimed)
+        except Exception as exc:
+            with contextlib.suppress(OSError):
+                os.rename(claimed, path)
+            self._io_failed("could not put a record back", exc)
+
+    def _load(self, path: str) -> Optional[tuple[TaskReport, int, float]]:
         try:
             with open(path, encoding="utf-8") as f:
                 data: Any = json.load(f)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 raise ValueError("unknown spool format")
-            if time.time() - float(data.get("created", 0)) > self.max_age:
+            created = float(data.get("created", 0))
+            if time.time() - created > self.max_age:
                 _unlink(path)
-                log.warning("OpenMetadata lineage: spool: dropped an entry older than spool_max_age")
+                log.warning("OpenMetadata lineage: spool: dropped a record older than spool_max_age")
                 return None
-            return TaskReport.from_dict(data["report"])
+            return TaskReport.from_dict(data["report"]), int(data.get("deliveries") or 0), created
         except Exception as exc:
-            log.warning("OpenMetadata lineage: spool: dropped an unreadable entry (%s)", type(exc).__name__)
+            log.warning("OpenMetadata lineage: spool: dropped an unreadable record (%s)", type(exc).__name__)
             _unlink(path)
             return None
 
@@ -346,11 +367,27 @@ def _created(name: str, fallback: float) -> float:
         return fallback
 
 
-def _claim_age(path: str, now: float) -> float:
+def _unclaimed(path: str) -> str:
+    return path[: path.index(SUFFIX + CLAIMED) + len(SUFFIX)]
+
+
+def _claim_is_stale(path: str, now: float) -> bool:
+    """The claiming process is gone, or has held the claim for longer than CLAIM_STALE_SECONDS."""
     try:
-        return now - os.stat(path).st_mtime
+        if now - os.stat(path).st_mtime > CLAIM_STALE_SECONDS:
+            return True
     except OSError:
-        return 0.0
+        return False
+    pid_text = path.rsplit(CLAIMED, 1)[-1]
+    if not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists (e.g. another user's process)
+        return False
+    return False
 
 
 def _unlink(path: str) -> None:

@@ -154,7 +154,7 @@ class _Script:
             self.notes.append("SELECT * without a schema: table lineage only for that statement")
             return []
         try:
-            nodes = lineage(None, query.copy(), schema=None, dialect=self.dialect)
+            nodes = lineage(None, query.copy(), schema={}, dialect=self.dialect)  # no schema
         except Exception as exc:  # unsupported construct: keep the table lineage
             self.notes.append(f"column lineage not derived ({type(exc).__name__}: {str(exc)[:120]})")
             return []
@@ -263,7 +263,7 @@ class _Script:
                     query.set("with", with_.copy())
                 self.write(target, query, False, columns)
         elif isinstance(stmt, exp.Merge):
-            using = stmt.args.get("using")
+            using: Any = stmt.args.get("using")
             source = using if isinstance(using, exp.Query) else exp.select("*").from_(using.copy())
             self.write(stmt.this, source, False, with_columns=False)  # SET lists: not mapped yet
         elif isinstance(stmt, exp.Update):

@@ -67,8 +67,9 @@ def _from_dict(xlet: dict[str, Any]) -> Optional[list[str]]:
             tables = [tables]
         if isinstance(tables, (list, tuple)):
             fqns = [_fqn_text(t) for t in tables]
-            if all(fqns):
-                return fqns  # type: ignore[return-value]
+            found = [f for f in fqns if f]
+            if len(found) == len(fqns):
+                return found
         return None
     if str(xlet.get("entity", "")).lower() == "table":
         fqn = _fqn_text(xlet.get("fqn"))

@@ -76,7 +76,7 @@ class AzureProvider(CachedTokenProvider):
 class _HttpClient:
     """msal's http_client: requests with the wheel's verify and the budgeted timeout on every call.
 
-    verify goes per request because a Session's verify loses to REQUESTS_CA_BUNDLE (FACTS.md)."""
+    verify goes per request because a Session's verify loses to REQUESTS_CA_BUNDLE."""
 
     def __init__(self, cfg: Any, deadline: Optional[float]) -> None:
         import requests

@@ -1,9 +1,9 @@
 """The interface every auth provider implements, and the shared token cache.
 
-A provider turns `LineageConfig` into a bearer token. Providers that fetch tokens from an identity server
-subclass `CachedTokenProvider` and implement `_fetch()`; the cache gives them: one fetch shared by concurrent
-callers in a process, refresh `refresh_margin` seconds before expiry, and `invalidate()` for the client's
-single retry on 401.
+A provider turns the settings (options.AuthSettings, e.g. config.LineageConfig) into a bearer token.
+Providers that fetch tokens from an identity server subclass `CachedTokenProvider` and implement `_fetch()`;
+the cache gives them: one fetch shared by concurrent callers in a process, refresh `refresh_margin` seconds
+before expiry, and `invalidate()` for the client's single retry on 401.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Optional
 
 if TYPE_CHECKING:
-    from ..config import LineageConfig
+    from ..options import AuthSettings
 
 
 class AuthError(Exception):
@@ -37,7 +37,7 @@ class AuthProvider:
     name: ClassVar[str] = ""
     required_keys: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, config: LineageConfig) -> None:
+    def __init__(self, config: AuthSettings) -> None:
         self.config = config
 
     def token(self, deadline: Optional[float] = None) -> Optional[str]:
@@ -52,7 +52,7 @@ class AuthProvider:
 class CachedTokenProvider(AuthProvider):
     refresh_margin: ClassVar[float] = 60.0
 
-    def __init__(self, config: LineageConfig) -> None:
+    def __init__(self, config: AuthSettings) -> None:
         super().__init__(config)
         self._lock = threading.Lock()
         self._token: Optional[Token] = None
@@ -60,17 +60,22 @@ class CachedTokenProvider(AuthProvider):
     def _fetch(self, deadline: Optional[float]) -> Token:
         raise NotImplementedError
 
-    def _fresh(self) -> bool:
+    def _valid(self) -> Optional[Token]:
+        """The cached token while it is not within `refresh_margin` of its expiry, else None."""
         t = self._token
-        return t is not None and (t.expires_at is None or t.expires_at - self.refresh_margin > time.time())
+        if t is not None and (t.expires_at is None or t.expires_at - self.refresh_margin > time.time()):
+            return t
+        return None
 
     def token(self, deadline: Optional[float] = None) -> Optional[str]:
-        if self._fresh():
-            return self._token.value  # type: ignore[union-attr]
+        t = self._valid()
+        if t is not None:
+            return t.value
         with self._lock:  # one fetch for all concurrent callers
-            if not self._fresh():
-                self._token = self._fetch(deadline)
-            return self._token.value  # type: ignore[union-attr]
+            t = self._valid()
+            if t is None:
+                t = self._token = self._fetch(deadline)
+            return t.value
 
     def invalidate(self) -> None:
         with self._lock:

@@ -2,10 +2,9 @@
 
 The client authenticates with `[lineage] token_endpoint_auth_method`: client_secret_basic (RFC 6749 §2.3.1:
 every authorization server MUST support it; the OIDC default), id and secret form-urlencoded before base64 as
-§2.3.1 requires; or client_secret_post (id and secret in the form, what the seed's system sent). Some
-servers accept only the one method an application is configured with (Auth0, for one). Unset, basic is
-tried first and an `invalid_client` answer gets one retry with post; the method that worked is remembered
-for the process.
+§2.3.1 requires; or client_secret_post (id and secret in the form). Some servers accept only the one method
+an application is configured with (Auth0, for one). Unset, basic is tried first and an `invalid_client`
+answer gets one retry with post; the method that worked is remembered for the process.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Google: an ID token for a service account (google-auth `IDTokenCredentials`), sent as the bearer token.
 
-`secret_key` holds the whole service-account JSON (as the seed says) or a path to it. google-auth signs a
-JWT-bearer assertion with the account's key and posts it to the JSON's `token_uri`; the answer's `id_token`
-has `aud = target_audience`. `audience` sets that audience; default: the OpenMetadata server's origin
+`secret_key` holds the whole service-account JSON or a path to it. google-auth signs a JWT-bearer assertion
+with the account's key and posts it to the JSON's `token_uri`; the answer's `id_token` has
+`aud = target_audience`. `audience` sets that audience; default: the OpenMetadata server's origin
 (`scheme://host[:port]` of `openmetadata_api_endpoint`), the usual audience for a service behind IAP / Cloud
 Run.
 """
@@ -114,11 +114,18 @@ def _request(cfg: Any, deadline: Optional[float]) -> Any:
 
     class _Request(Request):
         def __call__(
-            self, url: str, method: str = "GET", body: Any = None, headers: Any = None, **kw: Any
+            self,
+            url: str,
+            method: str = "GET",
+            body: Any = None,
+            headers: Any = None,
+            timeout: Any = None,  # replaced: the budgeted timeout below
+            **kw: Any,
         ) -> Any:
             kw["timeout"] = oauth2.timeout(cfg, "google", deadline)
             kw["verify"] = oauth2.verify(cfg)
-            response = super().__call__(url, method=method, body=body, headers=headers, **kw)
+            send: Any = super().__call__  # google-auth's transport is not annotated
+            response = send(url, method=method, body=body, headers=headers, **kw)
             # google-auth retries these with backoff sleeps; a task must not wait: fail now, report later.
             if response.status in _RETRYABLE or _retryable_error(response.data):
                 raise AuthError(f"google: token endpoint {url} answered {response.status}")

@@ -12,17 +12,18 @@ import json
 import time
 from typing import TYPE_CHECKING, Any, Optional, Union
 
+from ..options import parse_scopes
 from .base import AuthError, Token
 
 if TYPE_CHECKING:
-    from ..config import LineageConfig
+    from ..options import AuthSettings
 
 # When an answer says nothing about expiry: short, so an unknown lifetime never outlives the real one much.
 DEFAULT_TTL = 300.0
 _MIN_TIMEOUT = 0.05
 
 
-def setting(config: LineageConfig, provider: str, key: str, required: bool = True) -> Optional[str]:
+def setting(config: AuthSettings, provider: str, key: str, required: bool = True) -> Optional[str]:
     """The decoded `[lineage] key`, or AuthError naming provider and key (never the value) when required."""
     value = (config.options.get(key) or "").strip()
     if not value:
@@ -34,26 +35,24 @@ def setting(config: LineageConfig, provider: str, key: str, required: bool = Tru
     return value
 
 
-def scopes(config: LineageConfig, provider: str, required: bool = False) -> list[str]:
-    """`scopes` as a list: the seed's `[a, b]`, a JSON list, or `a,b` (space-separated also accepted)."""
+def scopes(config: AuthSettings, provider: str, required: bool = False) -> list[str]:
+    """`scopes` as a list: `[a, b]`, a JSON list, or `a,b` (space-separated also accepted)."""
     raw = setting(config, provider, "scopes", required)
     if raw is None:
         return []
-    from ..config import parse_scopes  # the wheel's one parser
-
     result = [s for s in parse_scopes(raw) if s]
     if required and not result:
         raise AuthError(f"{provider}: [lineage] scopes is empty; write e.g. [api://openmetadata/.default]")
     return result
 
 
-def verify(config: LineageConfig) -> Union[bool, str]:
+def verify(config: AuthSettings) -> Union[bool, str]:
     """TLS verification for identity-server calls: the wheel's verify_ssl / ca_bundle setting."""
     value = getattr(config, "verify", True)
     return True if value is None else value
 
 
-def timeout(config: LineageConfig, provider: str, deadline: Optional[float]) -> float:
+def timeout(config: AuthSettings, provider: str, deadline: Optional[float]) -> float:
     """Seconds for the next request: the per-request timeout, cut to what is left of the time budget."""
     per_request = float(getattr(config, "timeout", 5.0) or 5.0)
     if deadline is None:
@@ -68,7 +67,7 @@ def post_form(
     provider: str,
     url: str,
     data: dict[str, str],
-    config: LineageConfig,
+    config: AuthSettings,
     deadline: Optional[float],
     auth: Optional[tuple[str, str]] = None,
 ) -> Token:
@@ -76,7 +75,7 @@ def post_form(
     import requests
 
     try:
-        # verify is passed per request: a Session-level verify loses to REQUESTS_CA_BUNDLE (FACTS.md)
+        # verify is passed per request: a Session-level verify loses to REQUESTS_CA_BUNDLE
         resp = requests.post(
             url,
             data=data,

@@ -14,8 +14,8 @@ Token endpoint, from `org_url`:
 key generator shows; a JWK's `kid` goes into the assertion header, which Okta needs when the app has several
 keys.
 
-`email` (the seed requires it) is added as an `email` claim of the client assertion, as OpenMetadata 0.10's
-client did. Okta ignores it; it does not change who the token is for (the access token's `sub` is the client
+`email` (required) is added as an `email` claim of the client assertion, as OpenMetadata 0.10's client
+did. Okta ignores it; it does not change who the token is for (the access token's `sub` is the client
 id), so OpenMetadata's bot mapping must use the token's claims. It is kept for compatibility and audit.
 """
 

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from typing import Optional
+from typing import Any, Optional
 
 PREFIX = "aws-secretsmanager:"
 
@@ -50,7 +50,7 @@ def region_of(secret_id: str) -> Optional[str]:
     return None
 
 
-def _client(region: Optional[str], timeout: float):  # -> botocore client
+def _client(region: Optional[str], timeout: float) -> Any:  # a botocore client
     import boto3  # lazy: only processes that use references pay for it
     from botocore.config import Config
 
@@ -106,7 +106,7 @@ def _fetch(secret_id: str, timeout: float, deadline: Optional[float]) -> str:
         response = getattr(exc, "response", None)
         code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
         raise SecretError(f"secret {secret_id} could not be read: {code or type(exc).__name__}") from None
-    value = response.get("SecretString")
+    value: Optional[str] = response.get("SecretString")
     if value is None:
         raise SecretError(f"secret {secret_id} has no SecretString (binary secrets are not supported)")
     return value

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from omlineage_devkit.ports import free_port as _free_port
 
-from airflow_openmetadata_lineage import secrets
+from airflow_openmetadata_lineage import secret_refs
 from airflow_openmetadata_lineage.config import ConfigError, load_config, mapping_getter
 from conftest import VENVS, need
 
@@ -55,18 +55,19 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch):  # -> boto3 secretsmana
 
 
 def test_parse_reference() -> None:
-    assert secrets.parse_reference("aws-secretsmanager:om/jwt") == ("om/jwt", None)
-    assert secrets.parse_reference("aws-secretsmanager:om/sso#client_secret") == ("om/sso", "client_secret")
-    with pytest.raises(secrets.SecretError, match="must be followed by a secret name"):
-        secrets.parse_reference("aws-secretsmanager:")
-    with pytest.raises(secrets.SecretError, match="field name after '#' is empty"):
-        secrets.parse_reference("aws-secretsmanager:x#")
+    assert secret_refs.parse_reference("aws-secretsmanager:om/jwt") == ("om/jwt", None)
+    reference = "aws-secretsmanager:om/sso#client_secret"
+    assert secret_refs.parse_reference(reference) == ("om/sso", "client_secret")
+    with pytest.raises(secret_refs.SecretError, match="must be followed by a secret name"):
+        secret_refs.parse_reference("aws-secretsmanager:")
+    with pytest.raises(secret_refs.SecretError, match="field name after '#' is empty"):
+        secret_refs.parse_reference("aws-secretsmanager:x#")
 
 
 def test_region_from_arn() -> None:
     arn = "arn:aws:secretsmanager:us-east-2:123456789012:secret:om/jwt-AbCdEf"
-    assert secrets.region_of(arn) == "us-east-2"
-    assert secrets.region_of("om/jwt") is None
+    assert secret_refs.region_of(arn) == "us-east-2"
+    assert secret_refs.region_of("om/jwt") is None
 
 
 def test_whole_secret_used_verbatim(aws, caplog: pytest.LogCaptureFixture) -> None:
@@ -129,11 +130,11 @@ def test_errors_name_key_and_secret_never_value(aws, reference: str, says: str) 
 
 def test_resolved_once_per_process(aws, moto_url: str) -> None:
     aws.create_secret(Name="om/cached", SecretString="v1")
-    assert secrets.resolve("aws-secretsmanager:om/cached") == "v1"
+    assert secret_refs.resolve("aws-secretsmanager:om/cached") == "v1"
     aws.put_secret_value(SecretId="om/cached", SecretString="v2")
-    assert secrets.resolve("aws-secretsmanager:om/cached") == "v1"  # cached for the process
-    secrets.clear_cache()
-    assert secrets.resolve("aws-secretsmanager:om/cached") == "v2"
+    assert secret_refs.resolve("aws-secretsmanager:om/cached") == "v1"  # cached for the process
+    secret_refs.clear_cache()
+    assert secret_refs.resolve("aws-secretsmanager:om/cached") == "v2"
 
 
 def test_unreachable_endpoint_is_a_clear_config_error(monkeypatch: pytest.MonkeyPatch) -> None:

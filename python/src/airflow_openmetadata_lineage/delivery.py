@@ -1,0 +1,275 @@
+"""The hand-off: a task gives its report to the spool and goes on; a background thread delivers it.
+
+The only path between the adapters (backend, listener) and the server:
+
+    hand_off(report)  ->  one atomic spool record (write-ahead)  ->  return         (the task's path)
+    delivery thread   ->  spool.drain(send)  ->  Reporter.report  ->  OpenMetadata   (off the task's path)
+    settle(deadline)  ->  wait for this process's records, bounded by the time budget
+
+Where to wait (`settle`) is the adapters' choice: only where Airflow has committed the task's state already
+(Airflow 2: the success listener, after the task instance is saved; Airflow 3: the success and retry
+listeners, after the task runner sent SucceedTask / RetryTask). A process that exits normally waits at exit
+for its records, within the time budget. A process that is killed, or leaves through `os._exit` (Airflow 2's
+forked task runner) before its records are delivered, leaves them in the spool: the next drain on the worker
+delivers them, oldest first. Duplicates are harmless (a status PUT replaces the record at its timestamp; edges
+merge), and a replayed older try never overwrites a newer status (the reporter's `replay` rules).
+
+Also here: the "already reported" marks (on Airflow 2 the backend and the listener report once per try
+between them) and which failures are worth keeping (retryable).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
+
+from .client import ClientError, TransientError
+from .model import TaskReport
+from .spool import Outcome, Record, Spool
+
+if TYPE_CHECKING:
+    from .reporter import Reporter
+
+log = logging.getLogger(__name__)
+
+# Report one record: (report, deadline, replay) -> a result with `.error` / `.failure` (Reporter.report).
+Deliver = Callable[[TaskReport, float, bool], "DeliveryResult"]
+
+
+class DeliveryResult(Protocol):
+    error: Optional[str]
+    failure: Optional[ClientError]
+
+
+class ReportMarks(Protocol):
+    def claim(self, key: str) -> bool:
+        """True the first time `key` is claimed (go ahead and report), False afterwards."""
+        ...
+
+    def seen(self, key: str) -> bool:
+        """Whether `key` was claimed already (a cheap look before building a report)."""
+        ...
+
+
+class MemoryMarks:
+    """Claims remembered by this process only (the backend and the listener share the process)."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, key: str) -> bool:
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            return True
+
+    def seen(self, key: str) -> bool:
+        with self._lock:
+            return key in self._seen
+
+
+def try_key(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> str:
+    """The "already reported" mark of one task instance try."""
+    return f"{dag_id}|{run_id}|{task_id}|{map_index}|{try_number}"
+
+
+def mark_key(report: TaskReport) -> str:
+    r = report
+    return try_key(r.dag.dag_id, r.run.run_id, r.task_id, r.map_index, r.try_number)
+
+
+def retryable(error: Optional[BaseException]) -> bool:
+    """Worth keeping: the same report can succeed later (server down, 5xx, 429, timeout, budget, token
+    endpoint down), or once credentials are fixed (401/403 after the client's own refresh)."""
+    if isinstance(error, TransientError):
+        return True
+    return isinstance(error, ClientError) and error.status in (401, 403)
+
+
+class Delivery:
+    """One per process (runtime.py). Thread-safe; never raises out of its public methods."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        deliver: Deliver,
+        time_budget: float,
+        marks: Optional[ReportMarks] = None,
+        background: bool = True,
+    ) -> None:
+        self.spool = spool
+        self.deliver = deliver
+        self.time_budget = time_budget
+        self.marks: ReportMarks = marks if marks is not None else MemoryMarks()
+        self.background = (
+            background  # False: hand_off delivers in the caller's thread (the self-check, tests)
+        )
+        self.reporter: Optional[Reporter] = None  # set by runtime.py: the adapters read its config
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._thread: Optional[threading.Thread] = None
+        self._more = False  # a hand-off arrived while the thread was draining
+        self._in_flight: Optional[str] = None
+        self._unkept: list[tuple[str, TaskReport]] = []  # reports the spool could not keep, sent from memory
+        self._own: dict[str, bool] = {}  # records this process handed off, not yet settled -> wait at exit?
+        atexit.register(self._at_exit)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    # -- the task's path -----------------------------------------------------------------------------------
+
+    def hand_off(self, report: TaskReport, claim: bool = True, wait_at_exit: bool = True) -> bool:
+        """Keep `report` durably and start delivering it in the background. False when nothing was kept
+        (a duplicate try, or the spool could not write). `claim=False`: no duplicate check (a run's final
+        record may be written again). `wait_at_exit=False`: the process's exit does not wait for it (the
+        report is kept for the next drain), for hooks that run before Airflow commits the state."""
+        started = time.monotonic()
+        try:
+            if claim and not self.marks.claim(mark_key(report)):
+                log.debug("OpenMetadata lineage: %s.%s already reported", report.dag.dag_id, report.task_id)
+                return False
+            path = self.spool.store(report)
+            with self._lock:
+                if (
+                    path is None
+                ):  # the spool can't keep it (disk full, read-only, over the cap): send it anyway
+                    path = f"memory:{id(report)}:{time.monotonic_ns()}"
+                    self._unkept.append((path, report))
+                self._own[path] = wait_at_exit
+            where = (
+                f"{report.dag.dag_id}.{report.task_id}" if report.task_id else f"{report.dag.dag_id} (run)"
+            )
+            log.info(
+                "OpenMetadata lineage: %s handed off (%.1f ms)", where, (time.monotonic() - started) * 1000
+            )
+            if self.background:
+                self._start()
+            else:
+                self.drain(time.monotonic() + self.time_budget)
+            return True
+        except Exception as exc:  # never fail a task
+            log.warning("OpenMetadata lineage: hand-off failed (%s)", type(exc).__name__)
+            return False
+
+    def settle(self, deadline: Optional[float] = None) -> bool:
+        """Wait until this process's records are delivered (or kept for later), at most until `deadline`
+        (time.monotonic(); default: one time budget). True when nothing of ours is in flight any more."""
+        deadline = deadline if deadline is not None else time.monotonic() + self.time_budget
+        with self._lock:
+            while self._own and self._thread is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._changed.wait(left)
+            return not self._own or self._thread is None
+
+    def pending(self) -> int:
+        """Records this process handed off that are not settled yet."""
+        with self._lock:
+            return len(self._own)
+
+    # -- delivery ------------------------------------------------------------------------------------------
+
+    def drain(self, deadline: Optional[float] = None) -> int:
+        """Deliver what the spool holds (this deployment's records, oldest first) in the caller's thread.
+        Returns how many were delivered."""
+        delivered = 0
+        while deadline is None or time.monotonic() < deadline:
+            # One record per pass: whoever settles on it learns its fate once the spool has finished with it.
+            stats = self.spool.drain(self._send, deadline, limit=1)
+            self._settled()
+            delivered += stats.delivered
+            if stats.kept or not (stats.delivered or stats.dropped):
+                break
+        return delivered + self._send_unkept()
+
+    def _send_unkept(self) -> int:
+        """Reports the spool could not keep: one attempt each, from memory (nothing to replay them from)."""
+        delivered = 0
+        while True:
+            with self._lock:
+                if not self._unkept:
+                    return delivered
+                key, report = self._unkept.pop(0)
+            try:
+                result = self.deliver(report, time.monotonic() + self.time_budget, False)
+                delivered += result.error is None
+            except Exception as exc:
+                log.warning("OpenMetadata lineage: delivery failed (%s)", type(exc).__name__)
+            finally:
+                with self._lock:
+                    self._own.pop(key, None)
+                    self._changed.notify_all()
+
+    def _send(self, record: Record) -> tuple[Outcome, Optional[float]]:
+        with self._lock:
+            mine = self._own.get(record.path)
+            self._in_flight = record.path
+        fresh = mine is not None and record.deliveries == 0
+        report = record.report
+        if not fresh:
+            # Kept after a failed attempt, or left by another process: the stored status may be newer, and
+            # task states known then may have changed; merge with what the server holds.
+            report = replace(report, run=replace(report.run, complete=False))
+        result = self.deliver(report, time.monotonic() + self.time_budget, not fresh)
+        if result.error is None:
+            return Outcome.DELIVERED, None
+        if retryable(result.failure):
+            return Outcome.KEEP, getattr(result.failure, "retry_after", None)
+        return Outcome.DROP, None
+
+    def _settled(self) -> None:
+        with self._lock:
+            path, self._in_flight = self._in_flight, None
+            if path is not None and self._own.pop(path, None) is not None:
+                self._changed.notify_all()
+
+    def _start(self) -> None:
+        with self._lock:
+            self._more = True
+            if self._thread is not None:
+                return
+            thread = threading.Thread(target=self._run, name="openmetadata-lineage-delivery", daemon=True)
+            self._thread = thread
+        thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                self._more = False
+            try:
+                self.drain()
+            except Exception as exc:  # the thread must end cleanly whatever happens
+                log.warning("OpenMetadata lineage: delivery stopped (%s)", type(exc).__name__)
+            with self._lock:
+                if self._more:
+                    continue  # a hand-off came in meanwhile
+                # What is left (kept after a failure, or claimed by another process) is the spool's now: a
+                # later drain delivers it, as a replay.
+                self._thread = None
+                self._own.clear()
+                self._changed.notify_all()
+                return
+
+    def _at_exit(self) -> None:
+        with self._lock:
+            wanted = any(self._own.values())
+        if wanted:
+            self.settle(time.monotonic() + self.time_budget)
+
+    def _after_fork(self) -> None:
+        # The child has no delivery thread and owns none of the parent's records.
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._thread = None
+        self._more = False
+        self._in_flight = None
+        self._unkept = []
+        self._own = {}

@@ -1,0 +1,238 @@
+"""delivery.py: the hand-off returns before the server is called, a killed process loses nothing, a hanging
+resolver holds nobody, records stay with their deployment, tries arrive in order, exits wait only where
+asked to."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+from omlineage_devkit.ports import closed_url
+
+from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
+from airflow_openmetadata_lineage.client import OpenMetadataClient
+from airflow_openmetadata_lineage.config import LineageConfig
+from airflow_openmetadata_lineage.delivery import Delivery
+from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
+from airflow_openmetadata_lineage.reporter import Reporter
+from airflow_openmetadata_lineage.spool import Spool, deployment_key
+from omstub import OMStub
+
+T0 = 1_700_000_000_000
+DAG = DagInfo("etl", (TaskInfo("extract", "PythonOperator", ("load",)), TaskInfo("load", "PythonOperator")))
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/src"
+
+
+def report(task: str = "extract", state: str = "success", ts: int = T0, try_number: int = 1) -> TaskReport:
+    run = RunInfo("etl", f"run_{ts}", ts, "running", (TaskRunInfo(task, state, ts, ts + try_number),), False)
+    return TaskReport(DAG, run, task, try_number=try_number)
+
+
+def config(url: str, spool_dir: Path, budget: float = 5.0) -> LineageConfig:
+    return LineageConfig(
+        service_name="MWAA",
+        endpoint=url,
+        auth_provider_type="no-auth",
+        options={},
+        spool_dir=str(spool_dir),
+        timeout=2.0,
+        time_budget=budget,
+    )
+
+
+def delivery(url: str, spool_dir: Path, background: bool = True, budget: float = 5.0) -> Delivery:
+    """What runtime.build_delivery makes of a config, for one deployment."""
+    cfg = config(url, spool_dir, budget)
+    reporter = Reporter(cfg, OpenMetadataClient(cfg, NoAuthProvider(cfg)))
+    spool = Spool(str(spool_dir), 1 << 20, 3600.0, deployment=deployment_key(url, "MWAA"))
+    return Delivery(spool, reporter.report, budget, background=background)
+
+
+def status_puts(stub: OMStub) -> list[dict[str, Any]]:
+    return [b for m, p, b, _ in stub.requests if m == "PUT" and p.endswith("/status")]
+
+
+def task_states(stub: OMStub) -> dict[str, str]:
+    rows = stub.statuses.get("MWAA.etl", {})
+    return {s["name"]: s["executionStatus"] for body in rows.values() for s in body["taskStatus"]}
+
+
+class Gate:
+    """Holds the stub's status PUTs until opened; `refuse` answers them 503 instead (as if never received)."""
+
+    def __init__(self, stub: OMStub) -> None:
+        self.open = threading.Event()
+        self.arrived = threading.Event()
+        self.refuse = False
+        handle: Callable[..., tuple[int, Any]] = stub.handle
+
+        def gated(method: str, path: str, body: Any, auth: Optional[str]) -> tuple[int, Any]:
+            if method == "PUT" and path.split("?")[0].endswith("/status"):
+                self.arrived.set()
+                self.open.wait(20)
+                if self.refuse:
+                    return 503, {"message": "refused by the test"}
+            return handle(method, path, body, auth)
+
+        stub.handle = gated  # type: ignore[method-assign]
+
+
+def test_hand_off_returns_before_the_server_is_called(stub: OMStub, tmp_path: Path) -> None:
+    gate = Gate(stub)
+    lineage = delivery(stub.url, tmp_path)
+    assert lineage.hand_off(report())
+    # Back in the task while the status PUT is still held by the server: nothing waited for it.
+    assert status_puts(stub) == [] and not gate.open.is_set()
+    assert len(lineage.spool.entries()) + lineage.pending() >= 1
+    gate.open.set()
+    assert lineage.settle(time.monotonic() + 10)
+    assert task_states(stub) == {"extract": "Successful"}
+    assert lineage.spool.entries() == []
+
+
+def test_settle_waits_at_most_until_its_deadline(stub: OMStub, tmp_path: Path) -> None:
+    gate = Gate(stub)
+    lineage = delivery(stub.url, tmp_path)
+    lineage.hand_off(report())
+    assert gate.arrived.wait(10)
+    assert (
+        lineage.settle(time.monotonic() + 0.3) is False
+    )  # still in flight: settle gives up, the task goes on
+    gate.open.set()
+    assert lineage.settle(time.monotonic() + 10) is True
+
+
+def _hand_off_then_hang(url: str, spool_dir: str, ready: Any) -> None:
+    lineage = delivery(url, Path(spool_dir))
+    lineage.hand_off(report())
+    ready.set()
+    time.sleep(60)
+
+
+def test_a_process_killed_right_after_the_hand_off_loses_nothing(stub: OMStub, tmp_path: Path) -> None:
+    gate = Gate(stub)
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    child = ctx.Process(target=_hand_off_then_hang, args=(stub.url, str(tmp_path), ready))
+    child.start()
+    assert ready.wait(20) and gate.arrived.wait(20)  # handed off, and its delivery is in flight
+    os.kill(child.pid or 0, signal.SIGKILL)
+    child.join(10)
+    gate.refuse = True  # what the killed process sent never counts
+    gate.open.set()
+    assert task_states(stub) == {}
+
+    # The next report on the worker (a new process) finds the dead process's claim and delivers it.
+    gate.refuse = False
+    survivor = delivery(stub.url, tmp_path, background=False)
+    assert survivor.drain(time.monotonic() + 10) == 1
+    assert task_states(stub) == {"extract": "Successful"}
+    assert survivor.spool.entries() == [] and not list(Path(survivor.spool.directory).glob("*claimed*"))
+
+
+def test_a_hanging_name_resolver_holds_no_task(
+    stub: OMStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    real = socket.getaddrinfo
+
+    def hanging(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "om.example.invalid":
+            release.wait(30)
+            raise socket.gaierror("released by the test")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    lineage = delivery("http://om.example.invalid:8585/api", tmp_path, budget=0.5)
+    started = time.monotonic()
+    assert lineage.hand_off(report())
+    lineage.settle(started + 0.5)
+    held = time.monotonic() - started
+    release.set()
+    assert held < 3.0, f"the task was held {held:.1f}s by name resolution"
+    assert lineage.settle(time.monotonic() + 10)
+    assert len(lineage.spool.entries()) == 1  # kept for a later drain, not lost
+
+
+def test_records_stay_with_their_deployment(stub: OMStub, tmp_path: Path) -> None:
+    other = OMStub()
+    try:
+        down = delivery(closed_url(), tmp_path, background=False)  # deployment A, its server down
+        down.hand_off(report())
+        assert len(down.spool.entries()) == 1
+        # Deployment B shares the host and the spool_dir: it must not deliver A's record to its server.
+        b = delivery(other.url, tmp_path, background=False)
+        b.hand_off(report("load"))
+        assert b.drain(time.monotonic() + 5) == 0
+        assert task_states(other) == {"load": "Successful"}
+        assert len(down.spool.entries()) == 1
+        assert down.spool.directory != b.spool.directory
+    finally:
+        other.close()
+
+
+def test_tries_of_a_task_instance_arrive_in_order(stub: OMStub, tmp_path: Path) -> None:
+    stub.fail_next["/v1/system"] = [503]
+    lineage = delivery(stub.url, tmp_path, background=False)
+    lineage.hand_off(report(state="up_for_retry", try_number=1))  # the server is down: kept
+    assert len(lineage.spool.entries()) == 1
+    lineage.hand_off(report(state="success", try_number=2))  # up again: try 1 first, then try 2
+    order = [
+        s["executionStatus"] for b in status_puts(stub) for s in b["taskStatus"] if s["name"] == "extract"
+    ]
+    assert order == ["Pending", "Successful"]
+    assert task_states(stub) == {"extract": "Successful"}
+
+
+def test_the_same_try_is_handed_off_once(stub: OMStub, tmp_path: Path) -> None:
+    lineage = delivery(stub.url, tmp_path, background=False)
+    assert lineage.hand_off(report()) is True
+    assert lineage.hand_off(report()) is False
+    assert lineage.hand_off(report(), claim=False) is True  # a run's final record may be written again
+    assert len(status_puts(stub)) == 2
+
+
+EXIT_SCRIPT = """
+import sys, time
+sys.path[:0] = [{src!r}, {tests!r}]
+from test_delivery import delivery, report
+from pathlib import Path
+lineage = delivery({url!r}, Path({spool!r}))
+lineage.hand_off(report(), wait_at_exit={wait})
+"""
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_a_normal_exit_waits_only_for_records_that_asked(stub: OMStub, tmp_path: Path, wait: bool) -> None:
+    stub.delay = 0.3  # every request a little slow: without the exit wait, the process is gone first
+    code = EXIT_SCRIPT.format(
+        src=SRC, tests=str(Path(__file__).parent), url=stub.url, spool=str(tmp_path), wait=wait
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env={**os.environ})
+    spool = Spool(str(tmp_path), 1 << 20, 3600.0, deployment=deployment_key(stub.url, "MWAA"))
+    if wait:
+        assert task_states(stub) == {"extract": "Successful"} and spool.entries() == []
+    else:
+        time.sleep(0.5)  # let a request the dying process started land, if any
+        left = spool.entries() + [str(p) for p in Path(spool.directory).glob("*claimed*")]
+        assert task_states(stub) == {} and len(left) == 1, "kept for the next drain"
+
+
+def test_a_record_is_small_and_holds_no_option_value(stub: OMStub, tmp_path: Path) -> None:
+    cfg_secret = "s3cr3t-value"
+    lineage = delivery(closed_url(), tmp_path, background=False)
+    lineage.hand_off(report())
+    [path] = lineage.spool.entries()
+    text = Path(path).read_text()
+    assert cfg_secret not in text and len(text) < 4096
+    assert json.loads(text)["deliveries"] == 1  # one attempt already failed
