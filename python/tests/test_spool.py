@@ -350,9 +350,10 @@ class _ScriptedReporter:
 
 
 def _spooled(tmp_path: Path, count: int, max_age: float = 3600) -> Spool:
+    """`count` records kept after one failed delivery each (so they are delivered as replays)."""
     spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=max_age)
     for i in range(count):
-        assert spool.store(report(ts=T0 + i))
+        assert spool.store(report(ts=T0 + i), deliveries=1)
     return spool
 
 

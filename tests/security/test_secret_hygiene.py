@@ -106,7 +106,7 @@ def test_no_provider_secret_in_logs_errors_check_or_spool(
         assert "401" in (results["om_401"]["error"] or ""), (name, results["om_401"])
         assert "result: OK" in results["check"], (name, results["check"])
         assert "DEBUG urllib3" in err, f"{name}: DEBUG logging was not on"
-        spooled = list((work / "spool" / "spool").glob("*.json"))
+        spooled = list((work / "spool" / "spool").rglob("*.json"))
         assert spooled, f"{name}: nothing was spooled on the error paths"
         secrets = cases[name][1]
         for where, text in (("stdout", out), ("stderr/logs", err), ("spool_dir files", spool_text(work))):

@@ -60,6 +60,7 @@ class Record:
     path: str
     report: TaskReport
     deliveries: int  # earlier attempts that ended in KEEP (0: fresh from a hand-off)
+    created: float = 0.0  # epoch seconds of the hand-off
 
 
 @dataclass
@@ -303,7 +304,7 @@ class Spool:
             return True
         report, deliveries, created = loaded
         try:
-            outcome, retry_after = send(Record(path, report, deliveries))
+            outcome, retry_after = send(Record(path, report, deliveries, created))
         except Exception as exc:  # a record that breaks delivery must not block the queue forever
             log.warning(
                 "OpenMetadata lineage: spool: dropped a record that failed with %s", type(exc).__name__

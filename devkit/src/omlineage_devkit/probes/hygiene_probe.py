@@ -54,8 +54,22 @@ def main(spec_path: str) -> None:
             results[step] = run_check(env_option).text()
             continue
         runtime.reset()  # a fresh task process: no cached token
-        reporter = runtime.build_reporter(env_option)
-        result = reporter.report(report(1_704_067_200_000 + index))
+        delivery = runtime.build_delivery(env_option, background=False)
+        attempts: list[Any] = []
+        deliver = delivery.deliver
+
+        def recorded(
+            rep: TaskReport, deadline: float, replay: bool, deliver: Any = deliver, attempts: Any = attempts
+        ) -> Any:
+            result = deliver(rep, deadline, replay)
+            attempts.append(result)
+            return result
+
+        delivery.deliver = recorded
+        # The hand-off keeps the report in spool_dir, then delivers it (older kept reports first): the last
+        # attempt is this step's outcome.
+        delivery.hand_off(report(1_704_067_200_000 + index))
+        result = attempts[-1]
         results[step] = {"error": result.error, "status_sent": result.status_sent}
     admin(spec.get("idp_admin"), {"down": False}, spec.get("ca"))
     admin(faults_url, {"rules": []})

@@ -2,9 +2,10 @@
 
 Run with a python that can import the wheel (`.venvs/airflow2`): `load_driver.py <spec.json>`; prints one
 JSON object (per-process outcomes and timings) on stdout. The parent imports the wheel once, then forks N
-children; each child builds its reporter exactly as a task process does (`runtime.build_reporter`, so: auth
-provider, disk cache and spool in the shared `spool_dir`), waits at a barrier so all report in the same
-instant (the worst case for a worker-wide cache), sends one report and exits. Airflow itself is not
+children; each child builds its delivery exactly as a task process does (`runtime.build_delivery`, so: auth
+provider, disk cache and spool in the shared `spool_dir`, a background delivery thread), waits at a barrier
+so all report in the same instant (the worst case for a worker-wide cache), hands one report off, waits for
+it as the success listener does (`settle`, after Airflow's commit) and exits. Airflow itself is not
 imported: 200 Airflow runs would measure Airflow, not the reporter.
 
 Bounded: every child has `timeout` seconds after the barrier; stragglers are killed, and the driver exits.
@@ -44,18 +45,33 @@ def _child(spec: dict[str, Any], index: int, barrier: Any, results: Any) -> None
 
     outcome: dict[str, Any] = {"index": index, "pid": os.getpid()}
     try:
-        reporter = runtime.build_reporter(mapping_getter(spec["options"]))
+        delivery = runtime.build_delivery(mapping_getter(spec["options"]))
+        attempts: list[Any] = []  # what this process's thread delivered (its own record, maybe others')
+        deliver = delivery.deliver
+
+        def recorded(rep: Any, deadline: float, replay: bool) -> Any:
+            result = deliver(rep, deadline, replay)
+            attempts.append(result)
+            return result
+
+        delivery.deliver = recorded
         report = _report(spec, index)
         barrier.wait(spec["timeout"])
         started = time.monotonic()
-        result = reporter.report(report)
+        delivery.hand_off(report)
+        handed_off = time.monotonic() - started
+        settled = delivery.settle(started + delivery.time_budget)
         outcome.update(
             seconds=round(time.monotonic() - started, 3),
-            error=result.error,
-            requests=result.requests,
-            edges=result.edges_sent,
-            status=result.status_sent,
+            hand_off_ms=round(handed_off * 1000, 2),
+            error=None if settled else "not delivered within the time budget",
+            requests=sum(a.requests for a in attempts),
+            edges=sum(a.edges_sent for a in attempts),
+            status=any(a.status_sent for a in attempts),
         )
+        failed = [a.error for a in attempts if a.error]
+        if failed:
+            outcome["error"] = failed[0]
     except Exception as exc:  # reported, not raised: the parent counts it as a failed task
         outcome.update(error=f"crashed: {type(exc).__name__}: {exc}", crashed=True)
     results.put(outcome)
