@@ -16,8 +16,7 @@ import pytest
 
 from airflow_openmetadata_lineage import runtime
 from airflow_openmetadata_lineage.backend import OpenMetadataLineageBackend
-from airflow_openmetadata_lineage.config import load_config, mapping_getter
-from airflow_openmetadata_lineage.spool import deployment_key
+from airflow_openmetadata_lineage.config import deployment_key, load_config, mapping_getter
 from omstub import OMStub
 
 HEAVY = ("requests", "urllib3", "boto3", "botocore", "jwt", "msal", "google.auth")

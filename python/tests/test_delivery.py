@@ -21,11 +21,11 @@ from omlineage_devkit.ports import closed_url
 
 from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
 from airflow_openmetadata_lineage.client import OpenMetadataClient
-from airflow_openmetadata_lineage.config import LineageConfig
+from airflow_openmetadata_lineage.config import LineageConfig, deployment_key
 from airflow_openmetadata_lineage.delivery import Delivery
 from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
 from airflow_openmetadata_lineage.reporter import Reporter
-from airflow_openmetadata_lineage.spool import Spool, deployment_key
+from airflow_openmetadata_lineage.spool import Spool
 from omstub import OMStub
 
 T0 = 1_700_000_000_000

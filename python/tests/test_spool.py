@@ -25,11 +25,17 @@ from airflow_openmetadata_lineage.client import (
     TransientError,
     retry_after_seconds,
 )
-from airflow_openmetadata_lineage.config import ConfigError, LineageConfig, load_config, mapping_getter
+from airflow_openmetadata_lineage.config import (
+    ConfigError,
+    LineageConfig,
+    deployment_key,
+    load_config,
+    mapping_getter,
+)
 from airflow_openmetadata_lineage.delivery import Delivery
 from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
 from airflow_openmetadata_lineage.reporter import Reporter, ReportResult
-from airflow_openmetadata_lineage.spool import CLAIMED, DrainStats, Spool, deployment_key
+from airflow_openmetadata_lineage.spool import CLAIMED, DrainStats, Spool
 from omstub import OMStub
 
 T0 = 1_700_000_000_000

@@ -70,13 +70,6 @@ class DrainStats:
     dropped: int = 0  # rejected by the server or unreadable
 
 
-def deployment_key(endpoint: str, service_name: str) -> str:
-    """A deployment's folder name: its server and pipeline service, hashed (no value shows in a path)."""
-    import hashlib
-
-    return hashlib.sha256(f"{endpoint}|{service_name}".encode()).hexdigest()[:12]
-
-
 # A send callable: deliver one record; the Retry-After it met (seconds) comes back with KEEP.
 Send = Callable[[Record], "tuple[Outcome, Optional[float]]"]
 
