@@ -12,10 +12,13 @@ venvs:
 artifacts: venvs
 	$(PY) scripts/build_artifacts.py
 
+# import_graph.py: which wheel modules import which (type-only and function-local imports included); fails on
+# an import cycle, naming it.
 lint: venvs
-	$(VENVS)/driver/bin/ruff check python tests scripts bench
-	$(VENVS)/driver/bin/ruff format --check python tests scripts bench
+	$(VENVS)/driver/bin/ruff check python tests scripts bench devkit
+	$(VENVS)/driver/bin/ruff format --check python tests scripts bench devkit
 	terraform fmt -check -recursive
+	$(PY) scripts/import_graph.py
 	$(MAKE) typecheck
 
 # mypy --strict on the wheel (python/pyproject.toml [tool.mypy]), against the Airflow 2 venv's packages.

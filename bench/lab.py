@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import sqlite3
 import time
 from collections import Counter
@@ -22,8 +21,8 @@ import airflow_run
 import dags
 from backends import Backend
 
-from tests.helpers.openlineage_sink import OpenLineageSink
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.openlineage_sink import OpenLineageSink
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
 
 
 @dataclass
@@ -65,13 +64,6 @@ class RunOutcome:
     def non_2xx(self) -> str:
         bad = {code: n for code, n in self.statuses.items() if not code.startswith("2")}
         return ", ".join(f"{n}x{code}" for code, n in sorted(bad.items())) or "none"
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: 'server down' as a client sees it (connection refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -125,7 +117,7 @@ class Lab:
         api_url: str | None = None,
         latency: dict[str, Any] | None = None,
     ) -> RunOutcome:
-        """`latency`: the emulator's (and sink's) latency model for this run (tests/emulators/latency.py)."""
+        """`latency`: the emulator's (and sink's) latency model for this run (emulators/latency.py)."""
         ctx.runs += 1
         logical = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(days=ctx.runs)
         record = ctx.home.parent / f"run{ctx.runs}.jsonl"

@@ -21,18 +21,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import dags  # siblings in bench/: this file runs as a script, its folder comes first on the path
+import report
+import sizes
+from backends import BACKENDS, NONE, OURS, PATH_BACKENDS, TIME_BUDGET_SECONDS
+from lab import Lab, RunOutcome
+from plan import FULL, SHORT, Plan
+
+from omlineage_devkit.openlineage_sink import SinkProcess
+from omlineage_devkit.openmetadata import EmulatorProcess
+from omlineage_devkit.ports import closed_port, closed_url
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-
-import dags  # noqa: E402
-import report  # noqa: E402
-import sizes  # noqa: E402
-from backends import BACKENDS, NONE, OURS, PATH_BACKENDS, TIME_BUDGET_SECONDS  # noqa: E402
-from lab import Lab, RunOutcome, closed_port  # noqa: E402
-from plan import FULL, SHORT, Plan  # noqa: E402
-
-from tests.helpers.openlineage_sink import SinkProcess  # noqa: E402
-from tests.helpers.openmetadata import EmulatorProcess  # noqa: E402
 
 RESULTS = ROOT / "build" / "bench"
 
@@ -189,7 +189,7 @@ def measure_held(plan: Plan, lab: Lab) -> dict[str, dict[str, list[dict]]]:
         for name, spec in scenarios.items():
             for rep in range(plan.repeats):
                 log(f"held ({name}), {backend.name}, repeat {rep + 1}/{plan.repeats}")
-                api_url = f"http://127.0.0.1:{closed_port()}/api" if spec.get("api_url") else None
+                api_url = closed_url() if spec.get("api_url") else None
                 out = lab.run(
                     ctx, time_cap=plan.held_cap, only_first=1, faults=spec.get("faults"), api_url=api_url
                 )

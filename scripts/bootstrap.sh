@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates every virtualenv the tests, the demo and the benchmarks use. Idempotent: a venv is rebuilt only when
-# its requirements file changed (stamp = sha256 of the file).
+# its requirements file changed, or the pyproject.toml of a tree it installs editable (`-e ./devkit`, the test
+# kit; `-e ./python`, the wheel) changed (stamp = sha256 of those files).
 # Usage: scripts/bootstrap.sh [driver|airflow2|airflow3|airflow2-ol|airflow3-ol|oracle|official|checkov|om-schemas|mwaa ...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +32,10 @@ uv="$venvs/uv/bin/uv"
 
 build_venv() {  # name python requirements-file
   local name=$1 py=$2 req=$3 stamp
-  stamp=$(cat "$req" | sha256sum | cut -c1-16)
+  local editable
+  editable=$(sed -n 's|^-e \./\([^[ ]*\).*|\1/pyproject.toml|p' "$req")
+  # shellcheck disable=SC2086
+  stamp=$(cat "$req" $editable | sha256sum | cut -c1-16)
   if [ -f "$venvs/$name/.stamp" ] && [ "$(cat "$venvs/$name/.stamp")" = "$stamp" ]; then
     echo "==> venv $name up to date"; return
   fi
@@ -63,12 +67,12 @@ build_schema_line() {  # line version nodeps|deps extra...: .venvs/om-<line> wit
   echo "==> venv $name ready in $((SECONDS - t0)) s"
 }
 
-schema_lines() {  # every line of tests/emulators/schema_lines.py, built side by side
+schema_lines() {  # every line of devkit/src/omlineage_devkit/emulators/schema_lines.py, built side by side
   local pids=() line rc=0
   while read -r line; do
     # shellcheck disable=SC2086
     build_schema_line $line & pids+=($!)
-  done < <("$(pick_python python3.11 python3)" tests/emulators/schema_lines.py --install)
+  done < <("$(pick_python python3.11 python3)" devkit/src/omlineage_devkit/emulators/schema_lines.py --install)
   for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
   [ $rc -eq 0 ] || { echo "bootstrap: an om-<line> venv failed (see above)" >&2; exit 1; }
 }

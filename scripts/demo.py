@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 EXAMPLE = REPO / "examples" / "basic"
 DEMO_DAGS = REPO / "scripts" / "demo_dags"
@@ -110,15 +109,15 @@ def render_lineage(state: dict[str, Any]) -> list[str]:
 
 
 def run_demo(work: Path, progress: Progress, cleanups: list[Callable[[], None]]) -> int:
-    from tests.helpers.local_aws import LocalAws, routed_network
-    from tests.helpers.mwaa_local import aws_env_for, prepare
-    from tests.helpers.openmetadata import EmulatorProcess
-    from tests.terraform.harness import Terraform, stage
+    from omlineage_devkit.local_aws import LocalAws, routed_network
+    from omlineage_devkit.mwaa_local import aws_env_for, prepare
+    from omlineage_devkit.openmetadata import EmulatorProcess
+    from omlineage_devkit.terraform import Terraform, stage
 
     progress.step("Checking prerequisites (terraform, provider mirror, venvs)", check_prerequisites)
 
     def build() -> Path:
-        from tests.e2e.deploy import build_artifacts
+        from omlineage_devkit.e2e_deploy import build_artifacts
 
         zip_path = build_artifacts(work / "build")
         progress.info(f"plugins.zip: {zip_path} ({zip_path.stat().st_size} bytes)")

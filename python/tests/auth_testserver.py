@@ -1,7 +1,7 @@
 """A loopback token endpoint for the auth unit tests (stdlib http.server: the airflow2 venv has no authlib).
 
 It records every request (path, headers, form) and answers with `status` and `answer` after `delay` seconds.
-Not emulated: any OAuth validation; tests/auth proves the real flows against tests/emulators/identity.py.
+Not emulated: any OAuth validation; tests/auth proves the real flows against the kit's emulators/identity.py.
 """
 
 from __future__ import annotations

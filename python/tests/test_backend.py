@@ -16,8 +16,7 @@ import pytest
 
 from airflow_openmetadata_lineage import runtime
 from airflow_openmetadata_lineage.backend import OpenMetadataLineageBackend
-from airflow_openmetadata_lineage.config import load_config, mapping_getter
-from airflow_openmetadata_lineage.spool import deployment_key
+from airflow_openmetadata_lineage.config import deployment_key, load_config, mapping_getter
 from omstub import OMStub
 
 HEAVY = ("requests", "urllib3", "boto3", "botocore", "jwt", "msal", "google.auth")
@@ -269,9 +268,11 @@ def test_slow_server_task_succeeds_within_budget(airflow_home: Path) -> None:
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-3000:]
     assert log.count("Marking task as SUCCESS") == 2
-    # One attempt per hand-off (each task's, the run's record): the spool goes oldest first and stops at the
-    # first record the server can't take, so every attempt meets extract's kept report.
-    assert len(re.findall(r"wheel_unit_dag\.\w+ not delivered", log)) == 3
+    # At most one attempt per hand-off (each task's, the run's record; hand-offs that arrive while the thread
+    # is busy join its next pass): the spool goes oldest first and stops at the first record the server can't
+    # take, so every attempt meets extract's kept report.
+    attempts = len(re.findall(r"wheel_unit_dag\.\w+ not delivered", log))
+    assert 1 <= attempts <= 3, attempts
     # the reporter's own line: "... reported|replayed: status not sent, 0/1 edges, N requests, 1.00s"
     took = [
         float(t)
@@ -279,7 +280,7 @@ def test_slow_server_task_succeeds_within_budget(airflow_home: Path) -> None:
             r"wheel_unit_dag\.\w+ (?:reported|replayed): status not sent, .*, ([0-9.]+)s", log
         )
     ]
-    assert len(took) == 3 and all(t <= 1.0 + 0.3 for t in took), took
+    assert len(took) == attempts and all(t <= 1.0 + 0.3 for t in took), took
     # nothing lost: both task reports and the run's record wait in this deployment's spool for the next drain
     endpoint = load_config(
         mapping_getter({"airflow_service_name": "MWAA", "openmetadata_api_endpoint": stub.url})

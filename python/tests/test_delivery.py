@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
+from omlineage_devkit.ports import closed_url
 
 from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
 from airflow_openmetadata_lineage.client import OpenMetadataClient
-from airflow_openmetadata_lineage.config import LineageConfig
+from airflow_openmetadata_lineage.config import LineageConfig, deployment_key
 from airflow_openmetadata_lineage.delivery import Delivery
 from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
 from airflow_openmetadata_lineage.reporter import Reporter
-from airflow_openmetadata_lineage.spool import Spool, deployment_key
+from airflow_openmetadata_lineage.spool import Spool
 from omstub import OMStub
 
 T0 = 1_700_000_000_000
@@ -55,12 +56,6 @@ def delivery(url: str, spool_dir: Path, background: bool = True, budget: float =
     reporter = Reporter(cfg, OpenMetadataClient(cfg, NoAuthProvider(cfg)))
     spool = Spool(str(spool_dir), 1 << 20, 3600.0, deployment=deployment_key(url, "MWAA"))
     return Delivery(spool, reporter.report, budget, background=background)
-
-
-def closed_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}/api"
 
 
 def status_puts(stub: OMStub) -> list[dict[str, Any]]:

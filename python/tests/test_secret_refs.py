@@ -10,18 +10,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from omlineage_devkit.ports import free_port as _free_port
 
 from airflow_openmetadata_lineage import secret_refs
 from airflow_openmetadata_lineage.config import ConfigError, load_config, mapping_getter
 from conftest import VENVS, need
 
 BASE = {"airflow_service_name": "MWAA", "openmetadata_api_endpoint": "http://om:8585/api"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import json
 import logging
 import multiprocessing
 import os
-import socket
 import stat
 import subprocess
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
+from omlineage_devkit.ports import closed_url
 
 from airflow_openmetadata_lineage import runtime
 from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
@@ -25,11 +25,17 @@ from airflow_openmetadata_lineage.client import (
     TransientError,
     retry_after_seconds,
 )
-from airflow_openmetadata_lineage.config import ConfigError, LineageConfig, load_config, mapping_getter
+from airflow_openmetadata_lineage.config import (
+    ConfigError,
+    LineageConfig,
+    deployment_key,
+    load_config,
+    mapping_getter,
+)
 from airflow_openmetadata_lineage.delivery import Delivery
 from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
 from airflow_openmetadata_lineage.reporter import Reporter, ReportResult
-from airflow_openmetadata_lineage.spool import CLAIMED, DrainStats, Spool, deployment_key
+from airflow_openmetadata_lineage.spool import CLAIMED, DrainStats, Spool
 from omstub import OMStub
 
 T0 = 1_700_000_000_000
@@ -42,12 +48,6 @@ def report(
 ) -> TaskReport:
     run = RunInfo("etl", f"run_{ts}", ts, "running", (TaskRunInfo(task, state, ts, ts + end),), False)
     return TaskReport(dag, run, task, (SRC,), (DST,))
-
-
-def closed_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}/api"
 
 
 class Worker:
@@ -356,9 +356,10 @@ class _ScriptedReporter:
 
 
 def _spooled(tmp_path: Path, count: int, max_age: float = 3600) -> Spool:
+    """`count` records kept after one failed delivery each (so they are delivered as replays)."""
     spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=max_age)
     for i in range(count):
-        assert spool.store(report(ts=T0 + i))
+        assert spool.store(report(ts=T0 + i), deliveries=1)
     return spool
 
 

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
 
-from tests.airflow.conftest import LOGICAL_DATE, TIME_BUDGET, lineage_env
-from tests.helpers.airflow_runner import run_dag, task_overheads
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.airflow_runner import run_dag, task_overheads
+from omlineage_devkit.lineage_settings import LOGICAL_DATE, TIME_BUDGET, lineage_env
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.ports import closed_url
 
 MARGIN = 1.0  # seconds: log timestamps, XCom writes and Airflow's own post_execute work around send_lineage
 ALL_API = r"^/api/"
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # Issue 2's faults; resets, malformed JSON, 429 and more are tests/reliability's fault matrix (issue 7).
@@ -44,7 +38,7 @@ def test_task_succeeds_within_budget(
     options: dict[str, Any] = om.bot_env()
     secret = None
     if fault == "server-down":
-        endpoint = f"http://127.0.0.1:{closed_port()}/api"
+        endpoint = closed_url()
     elif fault.endswith("-token"):
         secret = om.token(ttl=-60)
         options = {"auth_provider_type": "openmetadata", "jwt_token": secret}

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from tests.airflow.conftest import BASE_URL, LOGICAL_DATE, LOGICAL_TS, SERVICE, lineage_env
-from tests.helpers.airflow_runner import parse_task_states, run_dag
-from tests.helpers.openmetadata import OpenMetadataEmulator, rejected
+from omlineage_devkit.airflow_runner import parse_task_states, run_dag
+from omlineage_devkit.lineage_settings import BASE_URL, LOGICAL_DATE, LOGICAL_TS, SERVICE, lineage_env
+from omlineage_devkit.openmetadata import OpenMetadataEmulator, rejected
+from omlineage_devkit.parity import FORMS_TABLES
 
-FORMS_TABLES = (
-    "mysql.shop.public.orders",
-    "mysql.shop.public.customers",
-    "mysql.shop.staging.orders_raw",
-    "mysql.shop.analytics.orders_daily",
-    'mysql.shop.analytics."orders.v2"',
-    "snowflake.dw.public.orders_fact",
-)
 PIPELINE = f"{SERVICE}.om_forms"
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.airflow.conftest import LOGICAL_TS, SERVICE
-from tests.helpers.airflow_runner import run_dag
-from tests.helpers.openmetadata import OpenMetadataEmulator, rejected
+from omlineage_devkit.airflow_runner import run_dag
+from omlineage_devkit.lineage_settings import LOGICAL_TS, SERVICE
+from omlineage_devkit.openmetadata import OpenMetadataEmulator, rejected
 
 TASKS = 10
 

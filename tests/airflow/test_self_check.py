@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.airflow.conftest import LOGICAL_DATE, lineage_env
-from tests.airflow.test_faults import closed_port
-from tests.helpers.airflow_runner import base_env, run_dag
-from tests.helpers.openmetadata import OpenMetadataEmulator
-from tests.helpers.paths import venv_python
+from omlineage_devkit.airflow_runner import base_env, run_dag
+from omlineage_devkit.lineage_settings import LOGICAL_DATE, lineage_env
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.paths import venv_python
+from omlineage_devkit.ports import closed_url
 
 
 def cli_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -26,7 +26,7 @@ def cli_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_cli_self_check(om: OpenMetadataEmulator, case: str) -> None:
     om.set_auth(enabled=True)
     token = om.token(ttl=-60 if case == "expired-jwt" else 3600)
-    endpoint = f"http://127.0.0.1:{closed_port()}/api" if case == "server-down" else om.api_url
+    endpoint = closed_url() if case == "server-down" else om.api_url
     env = lineage_env(endpoint, auth_provider_type="openmetadata", jwt_token=token)
 
     proc = cli_check(env)

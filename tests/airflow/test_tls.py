@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.airflow.conftest import LOGICAL_DATE, SERVICE, lineage_env
-from tests.helpers.airflow_runner import run_dag
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.airflow_runner import run_dag
+from omlineage_devkit.lineage_settings import LOGICAL_DATE, SERVICE, lineage_env
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
 
 
 @pytest.mark.parametrize("trusted", [True, False], ids=["ca-bundle", "untrusted"])

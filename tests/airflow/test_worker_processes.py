@@ -6,9 +6,9 @@ run status completed by the last task's process, and the per-task log files free
 
 from __future__ import annotations
 
-from tests.airflow.conftest import LOGICAL_TS, SERVICE, lineage_env
-from tests.helpers.airflow_runner import run_backfill
-from tests.helpers.openmetadata import OpenMetadataEmulator, rejected
+from omlineage_devkit.airflow_runner import run_backfill
+from omlineage_devkit.lineage_settings import LOGICAL_TS, SERVICE, lineage_env
+from omlineage_devkit.openmetadata import OpenMetadataEmulator, rejected
 
 
 def test_each_task_in_its_own_process(om: OpenMetadataEmulator) -> None:

@@ -6,39 +6,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
 
-from tests.airflow.conftest import BASE_URL, LOGICAL_TS, SERVICE
-from tests.airflow3.conftest import PARITY_DAG, Recorded
-from tests.helpers.openmetadata import rejected
-
-PIPELINE = f"{SERVICE}.{PARITY_DAG}"
-RAN = ("extract", "transform", "load", "notify", "boom")  # `after` never runs: boom fails
-EXPECTED_EDGES = {
-    ("mysql.shop.public.orders", "mysql.shop.staging.orders_raw", PIPELINE),
-    ("mysql.shop.public.customers", "mysql.shop.staging.orders_raw", PIPELINE),
-    ("mysql.shop.staging.orders_raw", "mysql.shop.analytics.orders_daily", PIPELINE),
-    ("mysql.shop.staging.orders_raw", 'mysql.shop.analytics."orders.v2"', PIPELINE),
-    ("mysql.shop.analytics.orders_daily", "snowflake.dw.public.orders_fact", PIPELINE),
-}
-# Differ between two runs by nature (ids, clocks) or by Airflow major on purpose (UI URLs, hence the hash).
-VOLATILE = {
-    *("id", "href", "updatedAt", "createdAt", "startTime", "endTime", "sourceUrl", "logLink", "sourceHash"),
-    "executionId",  # the Airflow run id: `dags test` makes a new one per run
-}
-
-
-def normalise(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: normalise(v) for k, v in sorted(value.items()) if k not in VOLATILE}
-    if isinstance(value, list):
-        items = [normalise(v) for v in value]
-        return sorted(items, key=repr)
-    return value
-
-
-def edges(rec: Recorded) -> set[tuple[str, str, str]]:
-    return {(e["from"], e["to"], e["pipeline"]) for e in rec.state["edges"]}
+from omlineage_devkit.lineage_settings import BASE_URL, LOGICAL_TS
+from omlineage_devkit.openmetadata import rejected
+from omlineage_devkit.parity import EXPECTED_EDGES, PARITY_DAG, PIPELINE, RAN, Recorded, edges, normalise
 
 
 def writes(rec: Recorded) -> Counter[str]:

@@ -1,4 +1,4 @@
-"""The identity emulator refuses what each IdP refuses for client credentials (tests/emulators/identity.py
+"""The identity emulator refuses what each IdP refuses for client credentials (the kit's emulators/identity.py
 cites the vendor pages), the wheel's providers get a token with the settings the emulator hands out, and the
 settings this repository documents (examples, plan matrix) are of a kind those IdPs accept."""
 
@@ -10,9 +10,8 @@ from typing import Any
 
 import jwt
 import pytest
-from sso_helpers import lineage_options, make_client
 
-from tests.emulators.identity import (
+from omlineage_devkit.emulators.identity import (
     AUDIENCE,
     AUTH0_API_SCOPES,
     AZURE_RESOURCE,
@@ -25,8 +24,9 @@ from tests.emulators.identity import (
     Realm,
     Refused,
 )
-from tests.helpers.openmetadata import OpenMetadataEmulator
-from tests.helpers.paths import REPO
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.paths import REPO
+from omlineage_devkit.sso import lineage_options, make_client
 
 
 def token_or_error(idp: IdentityServers, om: OpenMetadataEmulator, provider: str, **extra: str) -> Any:
@@ -176,7 +176,7 @@ def _hcl_list(text: str, key: str) -> list[list[str]]:
 def test_documented_okta_and_azure_scopes_are_ones_the_idps_accept() -> None:
     """The scopes in examples/ and the plan matrix, each fed to the vendor rule of its provider (the
     authorization server configured with exactly those custom scopes / that resource)."""
-    from tests.terraform.test_plan_matrix import ROWS
+    from omlineage_devkit.plan_rows import ROWS
 
     okta = [
         ROWS[r]["om"]["scopes"]
@@ -197,7 +197,7 @@ def test_documented_okta_and_azure_scopes_are_ones_the_idps_accept() -> None:
 
 
 def test_documented_auth0_settings_name_an_audience() -> None:
-    from tests.terraform.test_plan_matrix import ROWS
+    from omlineage_devkit.plan_rows import ROWS
 
     rows = [ROWS[r] for r in ROWS if ROWS[r]["om"].get("auth_provider_type") == "auth0"]
     example = (REPO / "examples" / "auth-providers" / "auth0.tfvars.example").read_text()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulators.identity import PROVIDERS, IdentityServers
-from tests.helpers.airflow_runner import base_env, run_dag
-from tests.helpers.openmetadata import OpenMetadataEmulator, rejected
-from tests.helpers.paths import venv_python
+from omlineage_devkit.airflow_runner import base_env, run_dag
+from omlineage_devkit.emulators.identity import PROVIDERS, IdentityServers
+from omlineage_devkit.openmetadata import OpenMetadataEmulator, rejected
+from omlineage_devkit.paths import venv_python
 
 DAG_FILE = Path(__file__).parent / "dags" / "om_sso_dag.py"
 BACKEND = "airflow_openmetadata_lineage.backend.OpenMetadataLineageBackend"

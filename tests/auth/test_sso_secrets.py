@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from sso_helpers import lineage_options, make_client
 
-from tests.emulators.identity import IdentityServers
-from tests.helpers.openmetadata import OpenMetadataEmulator
-from tests.terraform.harness import MotoServer
+from omlineage_devkit.emulators.identity import IdentityServers
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.sso import lineage_options, make_client
+from omlineage_devkit.terraform import MotoServer
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sso_helpers import lineage_options, make_client
 
-from tests.emulators.identity import PROVIDERS, IdentityServers
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.emulators.identity import PROVIDERS, IdentityServers
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.sso import lineage_options, make_client
 
 
 def api_status(om: OpenMetadataEmulator, token: str) -> tuple[int, str]:

@@ -20,7 +20,7 @@ import sys
 
 import pytest
 
-from tests.helpers.paths import REPO, venv_python
+from omlineage_devkit.paths import REPO, venv_python
 
 RESULTS = REPO / "build" / "bench" / "results-short.json"
 TABLE = REPO / "build" / "bench" / "table-short.md"

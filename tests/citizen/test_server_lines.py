@@ -22,7 +22,7 @@ from airflow_openmetadata_lineage.model import (
     TaskRunInfo,
 )
 from airflow_openmetadata_lineage.reporter import Reporter
-from tests.helpers.openmetadata import OpenMetadataEmulator, rejected
+from omlineage_devkit.openmetadata import OpenMetadataEmulator, rejected
 
 SRC, DST = "db.shop.public.orders", "db.shop.mart.daily"
 T0 = 1_704_153_600_000

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.airflow.conftest import LOGICAL_DATE, LOGICAL_TS, SERVICE, lineage_env
-from tests.helpers.airflow_runner import run_dag
-from tests.helpers.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.airflow_runner import run_dag
+from omlineage_devkit.lineage_settings import LOGICAL_DATE, LOGICAL_TS, SERVICE, lineage_env
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
 
 DAG_FILE = Path(__file__).resolve().parents[1] / "airflow3" / "dags" / "om_parity.py"
 PIPELINE = f"{SERVICE}.om_parity"

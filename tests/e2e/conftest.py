@@ -1,7 +1,8 @@
 """Fixtures of the end-to-end tests: a loopback AWS (moto + MWAA emulator), a network, built artifacts.
 
-The OpenMetadata emulator comes from tests/conftest.py (`om`). Prerequisites (terraform, the provider mirror,
-moto, uv) fail the tests with a clear message: never a skip.
+The OpenMetadata emulator and the identity servers come from the kit's pytest plugin (`om`,
+`identity_servers`). Prerequisites (terraform, the provider mirror, moto, uv) fail the tests with a clear
+message: never a skip.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.deploy import Deployment, build_artifacts
-from tests.emulators.identity import IdentityServers, start_identity_servers
-from tests.helpers.local_aws import LocalAws, routed_network
-from tests.terraform.harness import HarnessError, provider_mirror, require_terraform
+from omlineage_devkit.e2e_deploy import Deployment, build_artifacts
+from omlineage_devkit.local_aws import LocalAws, routed_network
+from omlineage_devkit.terraform import HarnessError, provider_mirror, require_terraform
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +40,6 @@ def network(local_aws: LocalAws) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def plugins_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_artifacts(tmp_path_factory.mktemp("e2e-artifacts"))
-
-
-@pytest.fixture(scope="session")
-def identity(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityServers]:
-    servers = start_identity_servers(tmp_path_factory.mktemp("identity"))
-    yield servers
-    servers.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Issue 5: terraform apply -> MWAA options + S3 artifacts -> real Airflow -> lineage in OpenMetadata.
 
 Each test applies tests/e2e/root against moto + the MWAA emulator, rebuilds the environment locally from what
-the MWAA API and the bucket hold (tests/helpers/mwaa_local.py), runs the DAG with `airflow dags test`, and
+the MWAA API and the bucket hold (omlineage_devkit/mwaa_local.py), runs the DAG with `airflow dags test`, and
 checks what reached the OpenMetadata emulator, authenticated with the configured provider. The credentials
 live only in moto's Secrets Manager: the wheel resolves them at run time through AWS_ENDPOINT_URL.
 """
@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.deploy import DAG_ID, SERVICE, TABLES, Deployment
-from tests.emulators.identity import IdentityServers
-from tests.helpers.airflow_runner import DagRunResult
-from tests.helpers.local_aws import LocalAws
-from tests.helpers.openmetadata import OpenMetadataEmulator, rejected, sso_users
+from omlineage_devkit.airflow_runner import DagRunResult
+from omlineage_devkit.e2e_deploy import DAG_ID, SERVICE, TABLES, Deployment
+from omlineage_devkit.emulators.identity import IdentityServers
+from omlineage_devkit.local_aws import LocalAws
+from omlineage_devkit.openmetadata import OpenMetadataEmulator, rejected, sso_users
 
 PIPELINE = f"{SERVICE}.{DAG_ID}"
 EDGES = {
@@ -88,7 +88,7 @@ def _assert_environment(aws: LocalAws, deployment: Deployment, outputs: dict[str
 
 
 def test_jwt_then_custom_oidc_after_an_in_place_update(
-    deployment: Deployment, local_aws: LocalAws, om: OpenMetadataEmulator, identity: IdentityServers
+    deployment: Deployment, local_aws: LocalAws, om: OpenMetadataEmulator, identity_servers: IdentityServers
 ) -> None:
     """A bot JWT from Secrets Manager; then the module switches the same environment to custom-oidc (SSO) in
     place, and the next run authenticates through the identity server. One apply/destroy for both."""
@@ -119,9 +119,9 @@ def test_jwt_then_custom_oidc_after_an_in_place_update(
         # Switch to custom-oidc: OpenMetadata now trusts only the identity server's tokens.
         om.reset()
         om.seed_tables(*TABLES)
-        om.set_auth(**identity.om_auth(), users=sso_users(identity))
-        identity.reset()
-        options = identity.options("custom-oidc")
+        om.set_auth(**identity_servers.om_auth(), users=sso_users(identity_servers))
+        identity_servers.reset()
+        options = identity_servers.options("custom-oidc")
         openmetadata = {
             "api_endpoint": om.api_url,
             "auth_provider_type": "custom-oidc",
@@ -141,9 +141,9 @@ def test_jwt_then_custom_oidc_after_an_in_place_update(
         local = deployment.local()
         result = deployment.run(local)
         _assert_lineage(om, result, {options["client_id"]})
-        assert identity.realms["custom-oidc"].token_requests >= 1
+        assert identity_servers.realms["custom-oidc"].token_requests >= 1
         _assert_no_secret(
-            [token, *identity.secrets("custom-oidc")],
+            [token, *identity_servers.secrets("custom-oidc")],
             environment=env,
             bucket=b"".join(_bucket_texts(local_aws, outputs["source_bucket_name"]).values()),
             task_log=result.output,
@@ -185,7 +185,7 @@ def test_no_internet_environment_custom_oidc_then_azure(
     deployment: Deployment,
     local_aws: LocalAws,
     om: OpenMetadataEmulator,
-    identity: IdentityServers,
+    identity_servers: IdentityServers,
     tmp_path: Path,
 ) -> None:
     """nat_gateway_mode = "none": the module's own VPC without NAT or internet gateway, MWAA and the wheel
@@ -194,14 +194,14 @@ def test_no_internet_environment_custom_oidc_then_azure(
     module's network (no way out but endpoints, checked in moto) plus the environment's options and artifacts
     running a DAG."""
     om.seed_tables(*TABLES)
-    om.set_auth(**identity.om_auth(), users=sso_users(identity))
-    identity.reset()
+    om.set_auth(**identity_servers.om_auth(), users=sso_users(identity_servers))
+    identity_servers.reset()
     try:
         for provider in ("custom-oidc", "azure"):
             om.reset()
             om.seed_tables(*TABLES)
-            om.set_auth(**identity.om_auth(), users=sso_users(identity))
-            options = identity.options(provider)
+            om.set_auth(**identity_servers.om_auth(), users=sso_users(identity_servers))
+            options = identity_servers.options(provider)
             keys = {
                 "custom-oidc": ("client_id", "secret_key", "token_endpoint"),
                 "azure": ("client_id", "client_secret", "authority"),
@@ -231,7 +231,7 @@ def test_no_internet_environment_custom_oidc_then_azure(
             local = deployment.local(AIRFLOW__LINEAGE__SPOOL_DIR=str(tmp_path / provider))
             result = deployment.run(local)
             _assert_lineage(om, result, {options["client_id"]})
-            _assert_no_secret(identity.secrets(provider), environment=env, task_log=result.output)
+            _assert_no_secret(identity_servers.secrets(provider), environment=env, task_log=result.output)
     finally:
         deployment.destroy()
         print(f"\n[e2e no-internet] timings (s): {deployment.timings}")

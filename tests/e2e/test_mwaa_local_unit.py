@@ -1,4 +1,4 @@
-"""tests/helpers/mwaa_local.py's pure parts: how options and requirements are carried over, as MWAA does."""
+"""omlineage_devkit.mwaa_local's pure parts: how options and requirements are carried over, as MWAA does."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.mwaa_local import MwaaLocalError, option_env, rewrite_requirements, venv_name
+from omlineage_devkit.mwaa_local import MwaaLocalError, option_env, rewrite_requirements, venv_name
 
 
 def test_options_become_airflow_env_vars() -> None:

@@ -9,24 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.mwaa_image import VERSIONS, build_plugins, unpack
-from tests.terraform import conftest as terraform_fixtures
-from tests.terraform.harness import REPO, Terraform, write_modules_root, write_provider_override
-from tests.terraform.test_plan_matrix import ROWS
-
-tf_cli_config = terraform_fixtures.tf_cli_config
-moto_server = terraform_fixtures.moto_server
-
-# One row per auth_provider_type of the module (lineage.tf's table), with the plan matrix's inputs.
-PROVIDERS = {
-    "no-auth": "noauth",
-    "openmetadata": "jwt",
-    "google": "google",
-    "auth0": "auth0",
-    "okta": "okta",
-    "azure": "azure",
-    "custom-oidc": "oidc",
-}
+from omlineage_devkit.mwaa_image import VERSIONS, build_plugins, unpack
+from omlineage_devkit.plan_rows import PROVIDERS, ROWS
+from omlineage_devkit.terraform import REPO, Terraform, write_modules_root, write_provider_override
 
 
 @pytest.fixture(scope="session")

@@ -6,34 +6,17 @@ and the failing task must be reported Failed on each."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.airflow.conftest import LOGICAL_DATE, lineage_env
-from tests.airflow3.conftest import DAGS, PARITY_DAG, PARITY_TABLES, Recorded
-from tests.airflow3.test_listener_parity import EXPECTED_EDGES, PIPELINE, RAN, edges, normalise
-from tests.helpers.airflow_runner import run_dag
-from tests.helpers.mwaa_image import constraints, local_requirements, offline_pip, overlay
-from tests.helpers.openmetadata import OpenMetadataEmulator, rejected
-from tests.helpers.paths import VENVS
+from omlineage_devkit.lineage_settings import lineage_env
+from omlineage_devkit.mwaa_image import install
+from omlineage_devkit.openmetadata import OpenMetadataEmulator, rejected
+from omlineage_devkit.parity import EXPECTED_EDGES, PIPELINE, RAN, Recorded, edges, normalise, record_run
 
 LINES = ["2.9.2", "2.10.3", "2.11.2", "3.0.6", "3.3.1"]
 SHIM = "openmetadata_lineage_shim.OpenMetadataLineageBackend"
-
-
-def install(version: str, plugins: dict[str, Any], requirements: str, tmp: Path, tag: str = "lineage") -> str:
-    """An overlay on the image stand-in with requirements.txt installed offline from plugins.zip."""
-    venv = overlay(version, f"mwaa-{version}-with-{tag}")
-    req = local_requirements(requirements, plugins[version]["dir"], tmp / f"requirements-{version}.txt")
-    result = offline_pip(
-        VENVS / venv / "bin" / "python",
-        ["-q", "-r", str(req), *constraints(version)],
-        tmp / f"r-{version}.json",
-    )
-    assert result.rc == 0, f"{version}: offline install failed:\n{result.output[-3000:]}"
-    return venv
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +37,8 @@ def line_runs(
         else:
             env["AIRFLOW__LINEAGE__BACKEND"] = SHIM  # what the module writes
         env["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(plugins[version]["dir"])
-        om_server.reset()
-        om_server.seed_tables(*PARITY_TABLES)
-        run = run_dag(
-            PARITY_DAG,
-            [DAGS / f"{PARITY_DAG}.py"],
-            venv=venv,
-            env=env,
-            logical_date=LOGICAL_DATE,
-            reserialize=airflow3,
-        )
-        runs[version] = Recorded(run, om_server.state(), om_server.requests())
-        print(f"\n[airflow line] {version}: dags test {run.wall_s:.1f} s")
+        runs[version] = record_run(om_server, venv, env, reserialize=airflow3)
+        print(f"\n[airflow line] {version}: dags test {runs[version].run.wall_s:.1f} s")
     om_server.reset()
     return runs
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.airflow.conftest import LOGICAL_DATE, lineage_env
-from tests.helpers.airflow_runner import run_dag
-from tests.helpers.openmetadata import OpenMetadataEmulator
-from tests.mwaa.test_airflow_lines import install
+from omlineage_devkit.airflow_runner import run_dag
+from omlineage_devkit.lineage_settings import LOGICAL_DATE, lineage_env
+from omlineage_devkit.mwaa_image import install
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
 
 DAG = Path(__file__).resolve().parent / "dags" / "om_dict_form.py"
 TABLES = ("mysql.shop.public.orders", "mysql.shop.staging.orders_raw", "mysql.shop.analytics.orders_daily")

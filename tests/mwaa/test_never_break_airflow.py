@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.airflow_runner import DagRunResult, run_dag
-from tests.helpers.mwaa_image import constraints, local_requirements, offline_pip, overlay
+from omlineage_devkit.airflow_runner import DagRunResult, run_dag
+from omlineage_devkit.mwaa_image import constraints, local_requirements, offline_pip, overlay
 
 DAG = Path(__file__).resolve().parent / "dags" / "om_guard.py"
 OFF = "OpenMetadata lineage is OFF in this process"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.mwaa_image import (
+from omlineage_devkit.mwaa_image import (
     VERSIONS,
     PipResult,
     constraints,
@@ -22,7 +22,7 @@ from tests.helpers.mwaa_image import (
     local_requirements,
     offline_pip,
 )
-from tests.mwaa.conftest import PROVIDERS
+from omlineage_devkit.plan_rows import PROVIDERS
 
 WHEEL = "airflow-openmetadata-lineage"
 # What each provider needs beyond the image, on every version (the BOMs have none of these).

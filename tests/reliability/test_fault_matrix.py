@@ -22,10 +22,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.emulators.identity import IdentityServers
-from tests.helpers.airflow_runner import DagRunResult, new_home, run_dag, task_overheads
-from tests.helpers.openmetadata import OpenMetadataEmulator
-from tests.reliability.summary import SUMMARY
+from omlineage_devkit.airflow_runner import DagRunResult, new_home, run_dag, task_overheads
+from omlineage_devkit.emulators.identity import IdentityServers
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.ports import closed_port
+from omlineage_devkit.summary import SUMMARY
 
 DAG_FILE = Path(__file__).parent / "dags" / "rel_faults.py"
 SERVICE = "mwaa_rel"
@@ -42,9 +43,7 @@ CLOSED_PORT = 0  # picked once per session: the "down" run and its own recovery 
 def closed_port_url() -> str:
     global CLOSED_PORT
     if not CLOSED_PORT:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            CLOSED_PORT = sock.getsockname()[1]
+        CLOSED_PORT = closed_port()
     return f"http://127.0.0.1:{CLOSED_PORT}/api"
 
 
@@ -225,8 +224,8 @@ def test_fault_matrix(om_sso: OpenMetadataEmulator, idp: IdentityServers, worker
     assert recovery.states == {"extract": "success", "load": "success"}
     assert rec_added and max(rec_added.values()) <= TIME_BUDGET + MARGIN, rec_added
     assert not problems, "\n".join(problems)
-    # Only the unresolvable endpoint's records are left (its two tasks and its run's final record), in their own
-    # deployment's folder.
+    # Only the unresolvable endpoint's records are left (its two tasks and its run's final record), in their
+    # own deployment's folder.
     assert len(left) == 3 and len({p.parent for p in left}) == 1, left
     unauthorized = rows[0]
     assert unauthorized[3] == 2, "401: one token, one refresh after the 401"

@@ -1,4 +1,4 @@
-"""The module's IAM, read from its HCL (tests/security/iam_statements.py under .venvs/checkov):
+"""The module's IAM, read from its HCL (omlineage_devkit/probes/iam_statements.py under .venvs/checkov):
 
 - the lineage secret is readable through exactly one statement, of the execution role's policy, scoped to
   that one secret's ARN, read-only; the module writes no secret resource policy and no other grant;
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.paths import REPO, venv_python
+from omlineage_devkit.paths import PROBES, REPO, venv_python
 
 UNSCOPABLE = {"logs:DescribeLogGroups", "s3:GetAccountPublicAccessBlock", "cloudwatch:PutMetricData"}
 
@@ -25,7 +25,7 @@ UNSCOPABLE = {"logs:DescribeLogGroups", "s3:GetAccountPublicAccessBlock", "cloud
 @pytest.fixture(scope="module")
 def iam() -> dict[str, Any]:
     proc = subprocess.run(
-        [str(venv_python("checkov")), str(REPO / "tests" / "security" / "iam_statements.py"), str(REPO)],
+        [str(venv_python("checkov")), str(PROBES / "iam_statements.py"), str(REPO)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from tests.emulators.identity import PROVIDERS, IdentityServers
-from tests.helpers.openmetadata import OpenMetadataEmulator, sso_users
-from tests.helpers.paths import REPO, venv_python
+from omlineage_devkit.emulators.identity import PROVIDERS, IdentityServers
+from omlineage_devkit.openmetadata import OpenMetadataEmulator, sso_users
+from omlineage_devkit.paths import PROBES, venv_python
 
-PROBE = REPO / "tests" / "security" / "hygiene_probe.py"
+PROBE = PROBES / "hygiene_probe.py"
 STEPS = ["ok", "idp_down", "om_401", "check"]
 
 
@@ -106,7 +106,7 @@ def test_no_provider_secret_in_logs_errors_check_or_spool(
         assert "401" in (results["om_401"]["error"] or ""), (name, results["om_401"])
         assert "result: OK" in results["check"], (name, results["check"])
         assert "DEBUG urllib3" in err, f"{name}: DEBUG logging was not on"
-        spooled = list((work / "spool" / "spool").glob("*.json"))
+        spooled = list((work / "spool" / "spool").rglob("*.json"))
         assert spooled, f"{name}: nothing was spooled on the error paths"
         secrets = cases[name][1]
         for where, text in (("stdout", out), ("stderr/logs", err), ("spool_dir files", spool_text(work))):
@@ -121,7 +121,7 @@ def test_no_provider_secret_in_logs_errors_check_or_spool(
 
 def test_secrets_manager_value_not_logged_at_debug(om: OpenMetadataEmulator, tmp_path: Path) -> None:
     """`jwt_token = aws-secretsmanager:<arn>` against moto with botocore at DEBUG: the value never shows."""
-    from tests.terraform.harness import MotoServer
+    from omlineage_devkit.terraform import MotoServer
 
     om.seed_tables("mysql.sec.s.src", "mysql.sec.s.dst")
     om.set_auth(enabled=True)

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from tests.airflow.conftest import lineage_env
-from tests.helpers.airflow_runner import base_env
-from tests.helpers.openmetadata import OpenMetadataEmulator
-from tests.helpers.paths import venv_python
-from tests.sql_lineage.test_sql_auto_lineage import DAG_FILE, SERVICE_MAP, TABLES
+from omlineage_devkit.airflow_runner import base_env
+from omlineage_devkit.lineage_settings import lineage_env
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.paths import venv_python
+from omlineage_devkit.sql_scenario import DAG_FILE, SERVICE_MAP, TABLES
 
 COVERED_DAG = """
 from datetime import datetime

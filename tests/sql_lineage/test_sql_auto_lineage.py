@@ -10,35 +10,25 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.airflow.conftest import LOGICAL_DATE, SERVICE, lineage_env
-from tests.helpers.airflow_runner import DagRunResult, run_dag
-from tests.helpers.openmetadata import OpenMetadataEmulator
-from tests.helpers.postgres import PostgresServer
-from tests.sql_lineage.conftest import fresh_sqlite, fresh_warehouse
-
-DAG_ID = "om_sql_auto"
-DAG_FILE = Path(__file__).resolve().parent / "dags" / f"{DAG_ID}.py"
-PIPELINE = f"{SERVICE}.{DAG_ID}"
-SERVICE_MAP = {"warehouse_pg": "pg_local", "local_sqlite": "lake.main.main"}
-PG = "pg_local.warehouse"
-TABLES = (
-    f"{PG}.raw.orders",
-    f"{PG}.raw.customers",
-    f"{PG}.mart.order_facts",
-    f"{PG}.mart.customer_totals",
-    f"{PG}.mart.big_orders",
-    f"{PG}.mart.positive",
-    f"{PG}.public.staged",  # exists in OpenMetadata on purpose: a temp table must still get no edge
-    "lake.main.main.orders",
-    "lake.main.main.order_totals",
-    "hand.db.s.source",
-    "hand.db.s.target",
+from omlineage_devkit.airflow_runner import DagRunResult, run_dag
+from omlineage_devkit.lineage_settings import LOGICAL_DATE, lineage_env
+from omlineage_devkit.openmetadata import OpenMetadataEmulator
+from omlineage_devkit.postgres import PostgresServer
+from omlineage_devkit.sql_scenario import (
+    DAG_FILE,
+    DAG_ID,
+    PG,
+    PIPELINE,
+    SERVICE_MAP,
+    TABLES,
+    fresh_sqlite,
+    fresh_warehouse,
 )
+
 EXPECTED_EDGES = {
     (f"{PG}.raw.orders", f"{PG}.mart.order_facts", PIPELINE),
     (f"{PG}.raw.customers", f"{PG}.mart.order_facts", PIPELINE),

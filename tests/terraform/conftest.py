@@ -1,8 +1,9 @@
-"""Fixtures of the Terraform tests: the CLI against the offline provider mirror, moto, built artifacts.
+"""Fixtures of the Terraform tests: built artifacts, an initialised plan root, a local AWS per module (the
+CLI config against the offline provider mirror and moto come from the kit's pytest plugin).
 
 Prerequisites (terraform on PATH, the provider mirror, moto_server) fail the tests with a clear message:
-never a
-skip. Terraform commands cost ~5 s each here, so directories are initialised once per session and shared.
+never a skip. Terraform commands cost ~5 s each here, so directories are initialised once per session and
+shared.
 """
 
 from __future__ import annotations
@@ -15,42 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.local_aws import LocalAws
-from tests.terraform.harness import (
+from omlineage_devkit.local_aws import LocalAws
+from omlineage_devkit.terraform import (
     REPO,
     HarnessError,
     MotoServer,
     Terraform,
     provider_mirror,
     require_terraform,
-    write_cli_config,
     write_module_root,
     write_provider_override,
 )
-
-
-@pytest.fixture(scope="session")
-def tf_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A CLI config installing hashicorp/aws from the mirror only (fails clearly when terraform/mirror
-    missing)."""
-    try:
-        require_terraform()
-        mirror = provider_mirror()
-    except HarnessError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    return write_cli_config(tmp_path_factory.mktemp("tfcli"), mirror)
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    """One moto server for the session (reset it in tests that apply)."""
-    server = MotoServer()
-    try:
-        server.start()
-    except HarnessError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -20,24 +20,18 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.local_aws import LocalAws, delete_routed_network, routed_network
-from tests.terraform.harness import REPO, HarnessError, Terraform, provider_mirror, require_terraform, stage
+from omlineage_devkit.local_aws import LocalAws, delete_routed_network, routed_network
+from omlineage_devkit.terraform import REPO, Terraform, stage
 
 ACCOUNT = "123456789012"
 TIMEOUTS = 'timeouts = { create = "5m", update = "5m", delete = "5m" }'
 TIMINGS: dict[str, dict[str, float]] = {}
 
 
-@pytest.fixture(scope="module")
-def aws() -> Iterator[LocalAws]:
-    try:
-        require_terraform()
-        provider_mirror()
-        local = LocalAws(delay=1.0).start()
-    except HarnessError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield local
-    local.stop()
+@pytest.fixture(scope="module", autouse=True)
+def apply_timings() -> Iterator[None]:
+    """Prints each example's apply timings once the module's local AWS (conftest.py: `aws`) has stopped."""
+    yield
     for example, steps in TIMINGS.items():
         print(f"\n[apply timings] {example}: {steps}")
 
@@ -225,11 +219,11 @@ def test_basic_apply_drift_update_destroy(aws: LocalAws, tmp_path: Path) -> None
 
 
 def assert_execution_role_proof(aws: LocalAws, env: dict[str, Any], bucket: str) -> None:
-    """The applied execution role's policies, read back from IAM and evaluated (tests/helpers/iam_eval.py):
+    """The applied execution role's policies, read back from IAM and evaluated (omlineage_devkit/iam_eval.py):
     MWAA's calls and the wheel's read of the lineage secret (and its decryption through Secrets Manager with
     the customer key) are allowed; calls outside the environment's resources are not."""
-    from tests.helpers.iam_eval import decide
-    from tests.helpers.mwaa_calls import Environment, allowed_calls, denied_calls
+    from omlineage_devkit.iam_eval import decide
+    from omlineage_devkit.mwaa_calls import Environment, allowed_calls, denied_calls
 
     iam = aws.client("iam")
     role = env["ExecutionRoleArn"].rsplit("/", 1)[1]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.harness import REPO
+from omlineage_devkit.terraform import REPO
 
 SCRIPT = REPO / "scripts" / "build_artifacts.py"
 WHEEL = "airflow_openmetadata_lineage-0.1.0-py3-none-any.whl"

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.terraform.harness import REPO
+from omlineage_devkit.terraform import REPO
 
 CHECKOV = REPO / ".venvs" / "checkov" / "bin" / "checkov"
 

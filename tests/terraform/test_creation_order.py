@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.harness import REPO, Terraform
+from omlineage_devkit.terraform import REPO, Terraform
 
 ENVIRONMENT = "module.mwaa.aws_mwaa_environment.this"
 # Module resources the environment may be created without, and why.

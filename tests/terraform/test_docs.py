@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.harness import REPO
+from omlineage_devkit.terraform import REPO
 
 GEN = REPO / "scripts" / "gen_tf_docs.py"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.harness import REPO, MotoServer, Terraform, stage, write_provider_override
+from omlineage_devkit.terraform import REPO, MotoServer, Terraform, stage, write_provider_override
 
 EXAMPLES = sorted(p.name for p in (REPO / "examples").iterdir() if (p / "main.tf").is_file())
 

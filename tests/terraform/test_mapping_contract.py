@@ -11,7 +11,7 @@ from types import ModuleType
 
 import tomllib
 
-from tests.terraform.harness import REPO
+from omlineage_devkit.terraform import REPO
 
 ROW = re.compile(
     r'^\s*"(?P<name>[a-z0-9-]+)"\s*=\s*\{\s*required\s*=\s*\[(?P<required>[^\]]*)\],\s*optional\s*=\s*\[(?P<optional>[^\]]*)\],'

@@ -14,8 +14,8 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from tests.helpers.local_aws import LocalAws, delete_routed_network, routed_network
-from tests.terraform.harness import REPO, Terraform
+from omlineage_devkit.local_aws import LocalAws, delete_routed_network, routed_network
+from omlineage_devkit.terraform import REPO, Terraform
 
 TIMEOUTS = 'timeouts = { create = "5m", update = "5m", delete = "5m" }'
 

@@ -9,207 +9,24 @@ policy or in the plan text.
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.terraform.harness import Plan, Terraform, iter_strings, write_modules_root
-
-BACKEND = "openmetadata_lineage_shim.OpenMetadataLineageBackend"  # the guard at the root of plugins.zip
-WHEEL = "/usr/local/airflow/plugins/airflow_openmetadata_lineage-0.1.0-py3-none-any.whl"
-ENDPOINT = "https://om.example.com:8585/api"
-
-PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC%secretpem\n-----END PRIVATE KEY-----\n"
-GOOGLE_JSON = json.dumps(
-    {"type": "service_account", "private_key": "-----BEGIN KEY-----\nsecret%gkey\n", "client_email": "x@y"},
-    indent=2,
+from omlineage_devkit.plan_rows import (
+    BACKEND,
+    BYO_ROLE,
+    CREDENTIAL_KEYS,
+    ENDPOINT,
+    KMS_KEY,
+    ROWS,
+    SECRET_MARKERS,
+    SECRET_VALUES,
+    WHEEL,
 )
-
-# row -> (openmetadata input, extra module inputs, expected provider-specific options, secrets, extras)
-ROWS: dict[str, dict[str, Any]] = {
-    "noauth": {
-        "om": {"api_endpoint": ENDPOINT, "auth_provider_type": "no-auth"},
-        "options": {"lineage.auth_provider_type": "no-auth"},
-        "secrets": {},
-        "extras": "",
-    },
-    "jwt": {
-        "om": {
-            "api_endpoint": ENDPOINT,
-            "auth_provider_type": "openmetadata",
-            "jwt_token": "eyJhbGc.secret%jwt.sig",
-        },
-        "options": {
-            "lineage.auth_provider_type": "openmetadata",
-            "lineage.jwt_token": "aws-secretsmanager:openmetadata-lineage/om-jwt#jwt_token",
-        },
-        "secrets": {"jwt_token": "eyJhbGc.secret%jwt.sig"},
-        "extras": "[aws]",
-    },
-    "google": {
-        "om": {
-            "api_endpoint": ENDPOINT,
-            "auth_provider_type": "google",
-            "secret_key": GOOGLE_JSON,
-            "audience": "https://om.example.com",
-        },
-        "options": {
-            "lineage.auth_provider_type": "google",
-            "lineage.secret_key": "aws-secretsmanager:openmetadata-lineage/om-google#secret_key",
-            "lineage.audience": "https://om.example.com",
-        },
-        "secrets": {"secret_key": GOOGLE_JSON},
-        "extras": "[aws,google]",
-    },
-    "auth0": {
-        "om": {
-            "api_endpoint": ENDPOINT,
-            "auth_provider_type": "auth0",
-            "client_id": "auth0-client",
-            "secret_key": "auth0-secret%value",
-            "domain": "tenant.auth0.com",
-            "audience": "https://om.example.com/api",
-        },
-        "options": {
-            "lineage.auth_provider_type": "auth0",
-            "lineage.client_id": "auth0-client",
-            "lineage.secret_key": "aws-secretsmanager:openmetadata-lineage/om-auth0#secret_key",
-            "lineage.domain": "tenant.auth0.com",
-            "lineage.audience": "https://om.example.com/api",
-        },
-        "secrets": {"secret_key": "auth0-secret%value"},
-        "extras": "[aws]",
-    },
-    "okta": {
-        "om": {
-            "api_endpoint": ENDPOINT,
-            "auth_provider_type": "okta",
-            "client_id": "okta-client",
-            "org_url": "https://dev-1.okta.com/oauth2/default",
-            "private_key": PEM,
-            "email": "bot@example.com",
-            "scopes": ["openmetadata.lineage", "openmetadata.read"],
-        },
-        "options": {
-            "lineage.auth_provider_type": "okta",
-            "lineage.client_id": "okta-client",
-            "lineage.org_url": "https://dev-1.okta.com/oauth2/default",
-            "lineage.private_key": "aws-secretsmanager:openmetadata-lineage/om-okta#private_key",
-            "lineage.email": "bot@example.com",
-            "lineage.scopes": "[openmetadata.lineage, openmetadata.read]",
-        },
-        "secrets": {"private_key": PEM},
-        "extras": "[aws,okta]",
-    },
-    "azure": {
-        "om": {
-            "api_endpoint": ENDPOINT,
-            "auth_provider_type": "azure",
-            "client_id": "azure-client",
-            "client_secret": "azure~secret%value",
-            "authority": "https://login.microsoftonline.com/tenant-id",
-            "scopes": ["api://om/.default"],
-        },
-        "options": {
-            "lineage.auth_provider_type": "azure",
-            "lineage.client_id": "azure-client",
-            "lineage.client_secret": "aws-secretsmanager:openmetadata-lineage/om-azure#client_secret",
-            "lineage.authority": "https://login.microsoftonline.com/tenant-id",
-            "lineage.scopes": "[api://om/.default]",
-        },
-        "secrets": {"client_secret": "azure~secret%value"},
-        "extras": "[aws,azure]",
-    },
-    "oidc": {
-        "om": {
-            "api_endpoint": ENDPOINT,
-            "auth_provider_type": "custom-oidc",
-            "client_id": "oidc-client",
-            "secret_key": "oidc-secret%value",
-            "token_endpoint": "https://idp.example.com/oauth2/token",
-            "token_endpoint_auth_method": "client_secret_post",
-        },
-        "options": {
-            "lineage.auth_provider_type": "custom-oidc",
-            "lineage.client_id": "oidc-client",
-            "lineage.secret_key": "aws-secretsmanager:openmetadata-lineage/om-oidc#secret_key",
-            "lineage.token_endpoint": "https://idp.example.com/oauth2/token",
-            "lineage.token_endpoint_auth_method": "client_secret_post",
-        },
-        "secrets": {"secret_key": "oidc-secret%value"},
-        "extras": "[aws]",
-    },
-    # The seed's exact behaviour (inline_secrets) on Airflow 3: no lineage.backend, multi-line secret as
-    # base64:, every % doubled, user options merged, user requirement lines appended, no aws extra.
-    "inline3": {
-        "om": {
-            "api_endpoint": "http://om.internal:8585/api?x=100%",
-            "airflow_service_name": "mwaa_prod",
-            "auth_provider_type": "okta",
-            "client_id": "okta%client",
-            "org_url": "https://dev-1.okta.com",
-            "private_key": PEM,
-            "email": "bot@example.com",
-        },
-        "inputs": {
-            "inline_secrets": True,
-            "airflow_version": "3.0.6",
-            "airflow_configuration_options": {"core.default_timezone": "utc", "lineage.timeout": "7"},
-            "extra_requirements": [
-                "apache-airflow-providers-snowflake",
-                "-c https://example.com/constraints.txt",
-            ],
-        },
-        "options": {
-            "lineage.auth_provider_type": "okta",
-            "lineage.airflow_service_name": "mwaa_prod",
-            "lineage.openmetadata_api_endpoint": "http://om.internal:8585/api?x=100%%",
-            "lineage.client_id": "okta%%client",
-            "lineage.org_url": "https://dev-1.okta.com",
-            "lineage.private_key": "base64:" + base64.b64encode(PEM.encode()).decode(),
-            "lineage.email": "bot@example.com",
-            "core.default_timezone": "utc",
-            "lineage.timeout": "7",
-        },
-        "secrets": {"private_key": PEM},
-        "extras": "[okta]",
-    },
-}
-
-# Not an auth row: a customer KMS key and no secret, so the whole execution policy is known at plan time.
-KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
-ROWS["kms"] = {
-    "om": {"api_endpoint": ENDPOINT, "auth_provider_type": "no-auth"},
-    "inputs": {"kms_key_arn": KMS_KEY},
-    "options": {"lineage.auth_provider_type": "no-auth"},
-    "secrets": {},
-    "extras": "",
-}
-
-# Bring your own bucket and role: nothing of either is created, the environment and the objects use them.
-BYO_ROLE = "arn:aws:iam::123456789012:role/my-mwaa-role"
-ROWS["byo"] = {
-    "om": {"api_endpoint": ENDPOINT, "auth_provider_type": "no-auth"},
-    "inputs": {
-        "create_bucket": False,
-        "bucket_name": "my-own-mwaa-bucket",
-        "create_execution_role": False,
-        "execution_role_arn": BYO_ROLE,
-    },
-    "options": {"lineage.auth_provider_type": "no-auth"},
-    "secrets": {},
-    "extras": "",
-}
-
-SECRET_VALUES = sorted({v for row in ROWS.values() for v in row["secrets"].values()})
-# Fragments of the secrets that must not leak in any encoding we control (raw, %-doubled).
-SECRET_MARKERS = ["secretpem", "secret%gkey", "secret%jwt", "secret%value", "secret%%value", "secret%%jwt"]
-
-
-CREDENTIAL_KEYS = ("jwt_token", "secret_key", "client_secret", "private_key")
+from omlineage_devkit.terraform import Plan, Terraform, iter_strings, write_modules_root
 
 
 def module_inputs(row: str, artifacts: Path) -> dict[str, Any]:
@@ -396,7 +213,7 @@ def test_bring_your_own_bucket_and_role(matrix: Plan) -> None:
 def test_default_airflow_version_is_an_mwaa_version_on_the_backend_path(matrix: Plan) -> None:
     """Rows that leave airflow_version unset get the module's default: a version MWAA offers (the list the
     MWAA emulator holds), planned into the environment, and a 2.x one: the lineage backend is configured."""
-    from tests.emulators.mwaa import AIRFLOW_VERSIONS, DEFAULT_AIRFLOW_VERSION
+    from omlineage_devkit.emulators.mwaa import AIRFLOW_VERSIONS, DEFAULT_AIRFLOW_VERSION
 
     defaulted = [row for row in ROWS if "airflow_version" not in ROWS[row].get("inputs", {})]
     assert defaulted, "no row uses the default"
@@ -409,11 +226,11 @@ def test_default_airflow_version_is_an_mwaa_version_on_the_backend_path(matrix: 
 
 @pytest.mark.parametrize("row", ["kms", "noauth"])
 def test_execution_role_allows_the_mwaa_calls_and_nothing_outside(matrix: Plan, row: str) -> None:
-    """Evaluated, not string-matched (tests/helpers/iam_eval.py): the planned execution policy against the
+    """Evaluated, not string-matched (omlineage_devkit/iam_eval.py): the planned execution policy against the
     calls MWAA makes and calls outside the environment. Rows with a lineage secret are proven on the applied
     policy (tests/terraform/test_apply.py): their policy names the secret's ARN, unknown at plan time."""
-    from tests.helpers.iam_eval import decide
-    from tests.helpers.mwaa_calls import Environment, allowed_calls, denied_calls
+    from omlineage_devkit.iam_eval import decide
+    from omlineage_devkit.mwaa_calls import Environment, allowed_calls, denied_calls
 
     policy = json.loads(matrix.after(f"module.{row}.aws_iam_role_policy.this[0]")["policy"])
     bucket = matrix.after(f"module.{row}.aws_s3_bucket.this[0]")["bucket"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from tests.terraform.harness import Terraform
+from omlineage_devkit.terraform import Terraform
 
 
 def test_worker_replacement_strategy_not_in_tested_provider(plan_root: Terraform) -> None:

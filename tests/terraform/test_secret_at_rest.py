@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.local_aws import LocalAws, routed_network
-from tests.terraform.harness import REPO, HarnessError, Terraform, write_module_root
+from omlineage_devkit.local_aws import LocalAws, routed_network
+from omlineage_devkit.terraform import REPO, HarnessError, Terraform, write_module_root
 
 CANARY = "CANARY-jwt-4f1d9a7c2b-%-at-rest"
 ROTATED = "CANARY-jwt-rotated-8e6b0c3d51"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terraform.harness import REPO, Terraform, write_modules_root
+from omlineage_devkit.terraform import REPO, Terraform, write_modules_root
 
 TFTEST = Path(__file__).with_name("validation.tftest.hcl")
 SECRET = "supersecret-jwt-value-42"

@@ -36,13 +36,18 @@ from .options import default as _default
 OptionGetter = Callable[[str, str], Optional[str]]
 
 
-def default_spool_dir(endpoint: str, service_name: str) -> str:
-    """One folder per deployment (server + pipeline service): two Airflow deployments on one host never
-    replay each other's reports or share cached entities."""
+def deployment_key(endpoint: str, service_name: str) -> str:
+    """A deployment's name on disk: its server and pipeline service, hashed (no value shows in a path)."""
     import hashlib
 
-    key = hashlib.sha256(f"{endpoint}|{service_name}".encode()).hexdigest()[:12]
-    return os.path.join(tempfile.gettempdir(), "airflow-openmetadata-lineage", key)
+    return hashlib.sha256(f"{endpoint}|{service_name}".encode()).hexdigest()[:12]
+
+
+def default_spool_dir(endpoint: str, service_name: str) -> str:
+    """One folder per deployment (server + pipeline service): two Airflow deployments on one host never
+    deliver each other's reports or share cached entities."""
+    folder = deployment_key(endpoint, service_name)
+    return os.path.join(tempfile.gettempdir(), "airflow-openmetadata-lineage", folder)
 
 
 DEFAULT_TIMEOUT = _default("timeout")

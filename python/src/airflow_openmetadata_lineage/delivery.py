@@ -117,6 +117,7 @@ class Delivery:
         self._thread: Optional[threading.Thread] = None
         self._more = False  # a hand-off arrived while the thread was draining
         self._in_flight: Optional[str] = None
+        self._stop_after_own = False  # set by settle(): the process is about to go, take no one else's record
         self._unkept: list[tuple[str, TaskReport]] = []  # reports the spool could not keep, sent from memory
         self._own: dict[str, bool] = {}  # records this process handed off, not yet settled -> wait at exit?
         atexit.register(self._at_exit)
@@ -137,9 +138,8 @@ class Delivery:
                 return False
             path = self.spool.store(report)
             with self._lock:
-                if (
-                    path is None
-                ):  # the spool can't keep it (disk full, read-only, over the cap): send it anyway
+                self._stop_after_own = False
+                if path is None:  # the spool can't keep it (disk full, read-only, too big): send it anyway
                     path = f"memory:{id(report)}:{time.monotonic_ns()}"
                     self._unkept.append((path, report))
                 self._own[path] = wait_at_exit
@@ -163,12 +163,15 @@ class Delivery:
         (time.monotonic(); default: one time budget). True when nothing of ours is in flight any more."""
         deadline = deadline if deadline is not None else time.monotonic() + self.time_budget
         with self._lock:
-            while self._own and self._thread is not None:
+            # Ours are the newest records, delivered after the older ones; once they are done the thread takes
+            # no other process's record, so the process never leaves one half sent.
+            self._stop_after_own = True
+            while (self._own or self._in_flight is not None) and self._thread is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._changed.wait(left)
-            return not self._own or self._thread is None
+            return not self._own
 
     def pending(self) -> int:
         """Records this process handed off that are not settled yet."""
@@ -180,8 +183,14 @@ class Delivery:
     def drain(self, deadline: Optional[float] = None) -> int:
         """Deliver what the spool holds (this deployment's records, oldest first) in the caller's thread.
         Returns how many were delivered."""
+        return self._drain(deadline, background=False)
+
+    def _drain(self, deadline: Optional[float], background: bool) -> int:
         delivered = 0
         while deadline is None or time.monotonic() < deadline:
+            with self._lock:
+                if background and self._stop_after_own and not self._own:
+                    break  # the process is about to go: what is left is the next drain's
             # One record per pass: whoever settles on it learns its fate once the spool has finished with it.
             stats = self.spool.drain(self._send, deadline, limit=1)
             self._settled()
@@ -210,12 +219,13 @@ class Delivery:
 
     def _send(self, record: Record) -> tuple[Outcome, Optional[float]]:
         with self._lock:
-            mine = self._own.get(record.path)
             self._in_flight = record.path
-        fresh = mine is not None and record.deliveries == 0
+        # Fresh: never attempted and handed off within one time budget (by any process of the worker), so
+        # the task states it carries are as current as a report sent from the task itself.
+        fresh = record.deliveries == 0 and time.time() - record.created <= self.time_budget
         report = record.report
         if not fresh:
-            # Kept after a failed attempt, or left by another process: the stored status may be newer, and
+            # Kept after a failed attempt, or left behind a while ago: the stored status may be newer, and
             # task states known then may have changed; merge with what the server holds.
             report = replace(report, run=replace(report.run, complete=False))
         result = self.deliver(report, time.monotonic() + self.time_budget, not fresh)
@@ -228,8 +238,9 @@ class Delivery:
     def _settled(self) -> None:
         with self._lock:
             path, self._in_flight = self._in_flight, None
-            if path is not None and self._own.pop(path, None) is not None:
-                self._changed.notify_all()
+            if path is not None:
+                self._own.pop(path, None)
+            self._changed.notify_all()
 
     def _start(self) -> None:
         with self._lock:
@@ -245,7 +256,7 @@ class Delivery:
             with self._lock:
                 self._more = False
             try:
-                self.drain()
+                self._drain(None, background=True)
             except Exception as exc:  # the thread must end cleanly whatever happens
                 log.warning("OpenMetadata lineage: delivery stopped (%s)", type(exc).__name__)
             with self._lock:
@@ -271,5 +282,6 @@ class Delivery:
         self._thread = None
         self._more = False
         self._in_flight = None
+        self._stop_after_own = False
         self._unkept = []
         self._own = {}

@@ -2,9 +2,9 @@
 every finished DAG run's final record.
 
 Registered by plugin.py. Thin on purpose: only hooks. Airflow objects -> a report (adapter.py) -> the
-hand-off (delivery.py). A hook waits for the delivery (bounded by the time budget) only where Airflow has
-committed the task's state before calling it (version_compat.committed_before_listener); elsewhere the
-report is handed off and the task goes on.
+hand-off (delivery.py). A report is waited for (bounded by the time budget) only once Airflow has committed
+the task's state (version_compat.committed_before_listener): in the hook where the process leaves through
+os._exit next (Airflow 2's forked task runner), else at the process's normal exit.
 
 - Airflow 2: runs in the task process. The success hook runs after the task instance is saved, i.e. after
   the lineage backend's hand-off in post_execute; the per-try mark keeps it to one report per try. Failed
@@ -49,10 +49,13 @@ def _report(ti: Any, state: str, session: Any) -> None:
     if delivery is None:
         return  # configuration error: logged once by runtime
     from . import adapter
-    from .version_compat import committed_before_listener
+    from .version_compat import committed_before_listener, exits_without_atexit
 
     deadline = started + delivery.time_budget
     committed = committed_before_listener(state)
+    # Wait here only where the process leaves without running atexit (Airflow 2's forked task runner);
+    # elsewhere the delivery thread works on while Airflow goes on, and the exit waits for it.
+    wait_here = committed and exits_without_atexit()
     task = getattr(ti, "task", None)
     dag = getattr(task, "dag", None)
     if state == "success" and dag is not None:
@@ -60,13 +63,14 @@ def _report(ti: Any, state: str, session: Any) -> None:
         key = adapter.report_key(ti, dag)
         if key is not None and delivery.marks.seen(key):
             log.debug("OpenMetadata lineage: %s.%s already handed off", dag.dag_id, ti.task_id)
-            delivery.settle(deadline)
+            if wait_here:
+                delivery.settle(deadline)
             return
     report = adapter.finished_task_report(ti, state, session)
     if report is None:
         return
     delivery.hand_off(report, wait_at_exit=committed)
-    if committed:
+    if wait_here:
         delivery.settle(deadline)
 
 

@@ -39,9 +39,9 @@ def reporter_for(config: LineageConfig) -> Reporter:
 
 def build_delivery(get: Optional[OptionGetter] = None, background: bool = True) -> Delivery:
     """The hand-off for the current config: this deployment's spool, delivered by a Reporter."""
-    from .config import load_config
+    from .config import deployment_key, load_config
     from .delivery import Delivery
-    from .spool import Spool, deployment_key
+    from .spool import Spool
 
     config = load_config(get)
     reporter = reporter_for(config)

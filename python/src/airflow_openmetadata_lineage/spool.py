@@ -60,6 +60,7 @@ class Record:
     path: str
     report: TaskReport
     deliveries: int  # earlier attempts that ended in KEEP (0: fresh from a hand-off)
+    created: float = 0.0  # epoch seconds of the hand-off
 
 
 @dataclass
@@ -67,13 +68,6 @@ class DrainStats:
     delivered: int = 0
     kept: int = 0  # put back: the server still can't take them
     dropped: int = 0  # rejected by the server or unreadable
-
-
-def deployment_key(endpoint: str, service_name: str) -> str:
-    """A deployment's folder name: its server and pipeline service, hashed (no value shows in a path)."""
-    import hashlib
-
-    return hashlib.sha256(f"{endpoint}|{service_name}".encode()).hexdigest()[:12]
 
 
 # A send callable: deliver one record; the Retry-After it met (seconds) comes back with KEEP.
@@ -303,7 +297,7 @@ class Spool:
             return True
         report, deliveries, created = loaded
         try:
-            outcome, retry_after = send(Record(path, report, deliveries))
+            outcome, retry_after = send(Record(path, report, deliveries, created))
         except Exception as exc:  # a record that breaks delivery must not block the queue forever
             log.warning(
                 "OpenMetadata lineage: spool: dropped a record that failed with %s", type(exc).__name__

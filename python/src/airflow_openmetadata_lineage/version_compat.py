@@ -46,3 +46,18 @@ def committed_before_listener(state: str, major: Optional[int] = None) -> bool:
     if state == "success":
         return True
     return major >= 3 and state == "up_for_retry"
+
+
+FORKED_RUNNER_TITLE = b"airflow task runner:"
+
+
+def exits_without_atexit() -> bool:
+    """Whether this process is Airflow 2's forked task runner (StandardTaskRunner._start_by_fork): it names
+    itself "airflow task runner: ..." (setproctitle) and leaves through os._exit, so atexit handlers never run
+    there and a hook is the last moment to wait for a delivery. Everywhere else (Airflow 3's task runner,
+    `tasks run --raw` started as a subprocess, `dags test`, the scheduler) the process exits normally."""
+    try:
+        with open("/proc/self/cmdline", "rb") as cmdline:  # Linux (MWAA); elsewhere: a normal exit
+            return cmdline.read(len(FORKED_RUNNER_TITLE)) == FORKED_RUNNER_TITLE
+    except OSError:
+        return False

@@ -1,6 +1,6 @@
 """The end-to-end DAG: raw orders -> staging -> mart, with the seed's `{"tables": [...]}` inlets/outlets.
 
-Uploaded to the environment's DagS3Path by the module (dags_dir) and run by tests/helpers/mwaa_local.py.
+Uploaded to the environment's DagS3Path by the module (dags_dir) and run by omlineage_devkit/mwaa_local.py.
 """
 
 from __future__ import annotations
