@@ -27,7 +27,7 @@ SQL = (
 def service_map(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_PG", "postgres://u:p@db.internal:5432/analytics")
     config = SimpleNamespace(service_map=parse_service_map('{"warehouse_pg": "pg_prod"}'))
-    monkeypatch.setattr(runtime, "get_reporter", lambda: SimpleNamespace(config=config))
+    monkeypatch.setattr(runtime, "get_config", lambda: config)
 
 
 def report_for(task: Any, state: str = "success") -> Any:
@@ -84,7 +84,7 @@ def test_unmapped_tables_logged_once_per_task_with_the_key(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_PG", "postgres://u:p@db.internal:5432/analytics")
-    monkeypatch.setattr(runtime, "get_reporter", lambda: None)
+    monkeypatch.setattr(runtime, "get_config", lambda: None)
     with caplog.at_level(logging.WARNING, logger="airflow_openmetadata_lineage"):
         report = report_for(build().get_task("sql_auto"))
     assert (report.inlets, report.outlets) == ((), ())

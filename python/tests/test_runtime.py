@@ -67,7 +67,7 @@ def test_a_working_setup_is_built_once_and_shared(monkeypatch: pytest.MonkeyPatc
     first = runtime.get_reporter()
     assert first is not None and runtime.get_reporter() is first
     delivery = runtime.get_delivery()
-    assert delivery is not None and runtime.get_delivery() is delivery and delivery.reporter is first
+    assert delivery is not None and runtime.get_delivery() is delivery and delivery.reporter.get() is first
     assert built == [1]
 
 
@@ -92,3 +92,29 @@ def test_plugin_registers_the_listener_it_gets(monkeypatch: pytest.MonkeyPatch) 
     marker = object()
     monkeypatch.setattr(listener, "get_listener", lambda: marker)
     assert plugin._listeners() == [marker]
+
+
+def test_the_hand_off_path_builds_no_reporter_and_resolves_no_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The task's path reads `[lineage]` only: the Reporter (requests, the auth provider) and secret
+    references wait for the first delivery, in the delivery thread."""
+    from airflow_openmetadata_lineage import secret_refs
+
+    looked_up: list[str] = []
+    monkeypatch.setattr(secret_refs, "resolve", lambda ref, **kw: looked_up.append(ref) or "a-jwt")
+    options = {
+        "airflow_service_name": "MWAA",
+        "openmetadata_api_endpoint": "http://127.0.0.1:9/api",
+        "auth_provider_type": "openmetadata",
+        "jwt_token": "aws-secretsmanager:lineage#jwt_token",
+        "spool_dir": str(tmp_path),
+    }
+    delivery = runtime.build_delivery(mapping_getter(options), background=False)
+    assert looked_up == [] and delivery.reporter is not None
+    assert delivery.reporter.config.options["jwt_token"] == "aws-secretsmanager:lineage#jwt_token"
+    assert delivery.reporter._reporter is None  # nothing built yet
+    reporter = delivery.reporter.get()
+    assert looked_up == ["aws-secretsmanager:lineage#jwt_token"]
+    assert reporter.config.options["jwt_token"] == "a-jwt"
+    assert delivery.reporter.get() is reporter and len(looked_up) == 1

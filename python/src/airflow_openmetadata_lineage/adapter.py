@@ -151,8 +151,8 @@ def automatic_lineage(report: TaskReport, task: Any, ti: Any) -> TaskReport:
 
     from . import auto_lineage, runtime
 
-    reporter = runtime.get_reporter()
-    service_map = getattr(getattr(reporter, "config", None), "service_map", None) or {}
+    config = runtime.get_config()
+    service_map = getattr(config, "service_map", None) or {}
     found = auto_lineage.extract(task, ti, service_map)
     auto_lineage.log_notes(report.dag.dag_id, report.task_id, found)
     if found.source == auto_lineage.NONE and not found.notes:

@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional, Union
 from urllib.parse import urlsplit
 
@@ -141,14 +141,19 @@ def mapping_getter(lineage: Mapping[str, str], **sections: Mapping[str, str]) ->
     return get
 
 
-def _read(get: OptionGetter, key: str, timeout: float, deadline: Optional[float] = None) -> Optional[str]:
+def _read(
+    get: OptionGetter, key: str, timeout: float, deadline: Optional[float] = None, resolve: bool = True
+) -> Optional[str]:
     """One `[lineage]` value, decoded; None when unset or blank. Secret lookups end by `deadline`
-    (a time.monotonic() value), so resolving references stays inside the report's time budget."""
+    (a time.monotonic() value), so resolving references stays inside the report's time budget.
+    `resolve=False`: a secret reference is returned as written (resolve_secrets() reads it later)."""
     raw = get(SECTION, key)
     if raw is None or not raw.strip():
         return None
     raw = raw.strip()
     if secret_refs.is_reference(raw):
+        if not resolve:
+            return raw
         try:
             # verbatim: no %%/base64 decoding
             return secret_refs.resolve(raw, timeout=timeout, deadline=deadline)
@@ -240,8 +245,23 @@ def _base_url(get: OptionGetter, timeout: float) -> str:
     return url
 
 
-def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
-    """Read and validate `[lineage]`. Raises ConfigError naming the first bad key."""
+def resolve_secrets(config: LineageConfig, deadline: Optional[float] = None) -> LineageConfig:
+    """`config` with the secret references its provider options hold (load_config(resolve_secrets=False))
+    resolved, by `deadline`. Raises ConfigError naming the key."""
+    options = dict(config.options)
+    for key, value in config.options.items():
+        if secret_refs.is_reference(value):
+            try:
+                options[key] = secret_refs.resolve(value, timeout=config.timeout, deadline=deadline)
+            except secret_refs.SecretError as exc:
+                raise ConfigError(key, f"[{SECTION}] {key}: {exc}") from None
+    return replace(config, options=options)
+
+
+def load_config(get: Optional[OptionGetter] = None, resolve_secrets: bool = True) -> LineageConfig:
+    """Read and validate `[lineage]`. Raises ConfigError naming the first bad key. `resolve_secrets=False`
+    keeps the provider options' secret references as written (no AWS call: the task's path does not wait for
+    one); `resolve_secrets()` resolves them where a request is about to be sent."""
     get = get or airflow_getter()
     timeout = _number(get, "timeout", DEFAULT_TIMEOUT)
 
@@ -267,11 +287,11 @@ def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
             + ", ".join(provider_names()),
         )
 
-    # Secret references are resolved here, on the task's path: they share the report's time budget.
+    # Secret references resolved here share the report's time budget.
     secrets_deadline = time.monotonic() + _number(get, "time_budget", timeout)
     options: dict[str, str] = {}
     for key in PROVIDER_KEYS:
-        value = _read(get, key, timeout, secrets_deadline)
+        value = _read(get, key, timeout, secrets_deadline, resolve=resolve_secrets)
         if value is not None:
             options[key] = value
     for key in required_keys(provider):
@@ -282,14 +302,24 @@ def load_config(get: Optional[OptionGetter] = None) -> LineageConfig:
                 + OPTIONS[key].hint_for(provider),
             )
     method = options.get("token_endpoint_auth_method")
-    if method is not None and method.strip() not in TOKEN_ENDPOINT_AUTH_METHODS:
+    if (
+        method is not None
+        and not secret_refs.is_reference(method)
+        and method.strip() not in TOKEN_ENDPOINT_AUTH_METHODS
+    ):
         raise ConfigError(
             "token_endpoint_auth_method",
             f"[{SECTION}] token_endpoint_auth_method '{method[:40]}' is not supported: use "
             + " or ".join(TOKEN_ENDPOINT_AUTH_METHODS)
             + " (what the identity provider's application is configured with)",
         )
-    if provider in ("azure", "okta") and "scopes" in options and not parse_scopes(options["scopes"]):
+    scopes = options.get("scopes")
+    if (
+        provider in ("azure", "okta")
+        and scopes
+        and not secret_refs.is_reference(scopes)
+        and not parse_scopes(scopes)
+    ):
         raise ConfigError("scopes", f"[{SECTION}] scopes is empty: write it as [scope1, scope2]")
 
     return LineageConfig(

@@ -26,14 +26,11 @@ import os
 import threading
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 
 from .client import ClientError, TransientError
 from .model import TaskReport
 from .spool import Outcome, Record, Spool
-
-if TYPE_CHECKING:
-    from .reporter import Reporter
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +108,9 @@ class Delivery:
         self.background = (
             background  # False: hand_off delivers in the caller's thread (the self-check, tests)
         )
-        self.reporter: Optional[Reporter] = None  # set by runtime.py: the adapters read its config
+        self.reporter: Optional[Any] = (
+            None  # set by runtime.py (a LazyReporter): the adapters read its config
+        )
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._thread: Optional[threading.Thread] = None

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
     from .config import LineageConfig, OptionGetter
     from .delivery import Delivery
-    from .reporter import Reporter
+    from .model import TaskReport
+    from .reporter import Reporter, ReportResult
 
 log = logging.getLogger("airflow_openmetadata_lineage")
 
@@ -37,14 +39,52 @@ def reporter_for(config: LineageConfig) -> Reporter:
     return Reporter(config, OpenMetadataClient(config, auth.create_provider(config)))
 
 
+class LazyReporter:
+    """The Reporter, built at its first delivery (in the delivery thread): the task's path never imports
+    requests or an identity provider's library, and never waits for a secret reference to resolve."""
+
+    def __init__(self, config: LineageConfig) -> None:
+        self.config = config  # secret references unresolved: what the adapters may read
+        self._reporter: Optional[Reporter] = None
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+
+    def get(self) -> Reporter:
+        """The Reporter; raises ConfigError (a secret reference that does not resolve)."""
+        with self._lock:
+            if self._reporter is None:
+                from .config import resolve_secrets
+
+                resolved = resolve_secrets(self.config, time.monotonic() + self.config.time_budget)
+                self._reporter = reporter_for(resolved)
+            return self._reporter
+
+    def report(self, report: TaskReport, deadline: float, replay: bool) -> ReportResult:
+        try:
+            reporter = self.get()
+        except Exception as exc:
+            from .client import TransientError
+            from .config import ConfigError
+            from .reporter import ReportResult
+
+            # Kept for a later delivery: a secret that becomes readable (IAM, rotation) needs no new report.
+            text = str(exc) if isinstance(exc, ConfigError) else f"setup failed ({type(exc).__name__})"
+            if text not in self._warned:
+                self._warned.add(text)
+                log.error("OpenMetadata lineage is off for this process: %s", text)
+            return ReportResult(error=text, failure=TransientError(text))
+        return reporter.report(report, deadline, replay=replay)
+
+
 def build_delivery(get: Optional[OptionGetter] = None, background: bool = True) -> Delivery:
-    """The hand-off for the current config: this deployment's spool, delivered by a Reporter."""
+    """The hand-off for the current config: this deployment's spool, delivered by a Reporter built at the
+    first delivery. Only reads `[lineage]` (no secret lookup, no HTTP library): cheap on the task's path."""
     from .config import deployment_key, load_config
     from .delivery import Delivery
     from .spool import Spool
 
-    config = load_config(get)
-    reporter = reporter_for(config)
+    config = load_config(get, resolve_secrets=False)
+    reporter = LazyReporter(config)
     spool = Spool(
         config.spool_dir,
         config.spool_max_bytes,
@@ -80,10 +120,23 @@ def get_delivery() -> Optional[Delivery]:
         return _delivery
 
 
-def get_reporter() -> Optional[Reporter]:
-    """The shared Delivery's Reporter (its config, caches, client), or None."""
+def get_config() -> Optional[LineageConfig]:
+    """The shared Delivery's config (secret references unresolved), or None."""
     delivery = get_delivery()
-    return delivery.reporter if delivery is not None else None
+    return delivery.reporter.config if delivery is not None and delivery.reporter is not None else None
+
+
+def get_reporter() -> Optional[Reporter]:
+    """The shared Delivery's Reporter (built now if no delivery built it yet), or None when it can't be."""
+    delivery = get_delivery()
+    if delivery is None or delivery.reporter is None:
+        return None
+    try:
+        reporter: Reporter = delivery.reporter.get()
+    except Exception as exc:
+        log.error("OpenMetadata lineage is off for this process: %s", exc)
+        return None
+    return reporter
 
 
 def reset() -> None:
