@@ -89,7 +89,8 @@ def test_our_steady_requests_per_task_at_most_edges_plus_one(short_run: dict) ->
         steady, first = cell["steady"], cell["first"]
         assert steady is not None and steady["returncode"] == 0, steady
         assert steady["reported"] == 10 and len(steady["task_requests"]) == 10, steady
-        assert min(steady["task_requests"]) >= 1 and max(steady["task_requests"]) <= limit, steady
+        # Sent by the delivery thread, outside each task's call window: the run's total per task.
+        assert 1 <= steady["requests"] / steady["reported"] <= limit, steady
         # ...and the first run drew every edge at least once.
         assert first["requests"] >= 10 * short_run["edges_per_task"], first
 
