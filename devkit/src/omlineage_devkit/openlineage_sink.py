@@ -9,23 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests
+from .admin_client import AdminClient
 
 SINK = "omlineage_devkit.emulators.openlineage_sink"  # run as `python -m` (the kit is installed there)
 
 
-class OpenLineageSink:
+class OpenLineageSink(AdminClient):
     """Admin client; `url` is what the HTTP transport's `url` should be (it appends /api/v1/lineage)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
-        self.http = requests.Session()
-        self.http.trust_env = False
-
-    def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        resp = self.http.request(method, f"{self.url}/__admin/{path}", timeout=10, **kwargs)
-        resp.raise_for_status()
-        return resp.json()
 
     def reset(self) -> None:
         self._admin("POST", "reset")
@@ -35,12 +25,6 @@ class OpenLineageSink:
 
     def summary(self) -> dict[str, Any]:
         return self._admin("GET", "summary")
-
-    def requests(self) -> list[dict[str, Any]]:
-        return self._admin("GET", "requests")
-
-    def clear_requests(self) -> None:
-        self._admin("DELETE", "requests")
 
     def set_latency(self, fixed_ms: float = 0, **model: Any) -> dict[str, Any]:
         """Same model and keys as the OpenMetadata emulator's (`per_kind_ms`, `jitter_ms`, `drip_bytes_per_s`,

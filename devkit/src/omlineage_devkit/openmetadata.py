@@ -9,8 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests
-
+from .admin_client import AdminClient
 from .paths import REPO, venv_python
 from .tls import self_signed_cert
 
@@ -18,23 +17,16 @@ from .tls import self_signed_cert
 EMULATOR = "omlineage_devkit.emulators.openmetadata"
 
 
-class OpenMetadataEmulator:
+class OpenMetadataEmulator(AdminClient):
     """Admin client for a running emulator; `api_url` is what `openmetadata_api_endpoint` should be."""
 
     def __init__(self, url: str, https_url: str | None = None, ca_cert: Path | None = None) -> None:
-        self.url = url.rstrip("/")
+        super().__init__(url)
         self.api_url = f"{self.url}/api"
         # The same emulator (same state) over TLS, with the self-signed certificate that verifies it.
         self.https_url = https_url
         self.https_api_url = f"{https_url}/api" if https_url else None
         self.ca_cert = ca_cert
-        self.http = requests.Session()
-        self.http.trust_env = False  # no proxies, no CA bundle overrides for loopback
-
-    def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        resp = self.http.request(method, f"{self.url}/__admin/{path}", timeout=10, **kwargs)
-        resp.raise_for_status()
-        return resp.json()
 
     def reset(self) -> None:
         """Forget every entity, edge, status, logged request and fault rule; auth back on (the default).
@@ -63,12 +55,6 @@ class OpenMetadataEmulator:
 
     def state(self) -> dict[str, Any]:
         return self._admin("GET", "state")
-
-    def requests(self) -> list[dict[str, Any]]:
-        return self._admin("GET", "requests")
-
-    def clear_requests(self) -> None:
-        self._admin("DELETE", "requests")
 
     def set_auth(
         self,
