@@ -185,13 +185,15 @@ class Delivery:
         return self._drain(deadline, background=False)
 
     def _drain(self, deadline: Optional[float], background: bool) -> int:
-        delivered = 0
+        delivered, first = 0, True
         while deadline is None or time.monotonic() < deadline:
             with self._lock:
                 if background and self._stop_after_own and not self._own:
                     break  # the process is about to go: what is left is the next drain's
             # One record per pass: whoever settles on it learns its fate once the spool has finished with it.
-            stats = self.spool.drain(self._send, deadline, limit=1)
+            # The caps are enforced once per drain, not once per record (a trim reads every record's size).
+            stats = self.spool.drain(self._send, deadline, limit=1, trim=first)
+            first = False
             self._settled()
             delivered += stats.delivered
             if stats.kept or not (stats.delivered or stats.dropped):

@@ -257,15 +257,19 @@ class Spool:
 
     # -- draining -------------------------------------------------------------------------------------------
 
-    def drain(self, send: Send, deadline: Optional[float] = None, limit: int = DRAIN_BATCH) -> DrainStats:
+    def drain(
+        self, send: Send, deadline: Optional[float] = None, limit: int = DRAIN_BATCH, trim: bool = True
+    ) -> DrainStats:
         """Deliver waiting records through `send`, oldest first, up to `limit` and until `deadline`
         (time.monotonic()). Stops at the first record the server can't take yet and keeps it and the rest.
-        Sends nothing while a Retry-After holds. Never raises."""
+        Sends nothing while a Retry-After holds. Never raises. `trim=False`: the caller trimmed already (one
+        pass of a longer drain)."""
         stats = DrainStats()
         try:
             if self.backoff_until() > time.time() or not os.path.isdir(self.directory):
                 return stats
-            self.trim()
+            if trim:
+                self.trim()
             for path in self.entries()[:limit]:
                 if deadline is not None and time.monotonic() >= deadline:
                     break
