@@ -124,6 +124,9 @@ def _path_cell(cell: dict | None, figure: str, cap: float) -> str:
         if not values:
             return f"none measured{stopped}"
         return f"{_ms(percentile(values, 50))} / {_ms(percentile(values, 95))}{scope}{stopped}"
+    if figure == "first":
+        values = cell["critical"]
+        return f"{_ms(values[0])}{scope}" if values else f"none measured{stopped}"
     if figure == "requests":
         # the run's requests / tasks that reported: a background sender's requests fall outside every task's
         # own call window, so per-window counts would read 0 for it
@@ -169,6 +172,10 @@ def render_path(results: dict, plan: Plan) -> str:
             (
                 "time added per task, p50 / p95",
                 [_path_cell(by.get(n), "critical", plan.path_cap) for n in PATH_BACKENDS],
+            ),
+            (
+                "the process's first task (imports, first DB read)",
+                [_path_cell(by.get(n), "first", plan.path_cap) for n in PATH_BACKENDS],
             ),
             ("DAG makespan (x none)", ratios),
             (

@@ -98,3 +98,50 @@ def test_logical_date_fallbacks() -> None:
         START.timestamp() * 1000
     )
     assert logical_date_ms(SimpleNamespace()) > 0
+
+
+def test_run_task_states_reads_a_runs_task_instances_by_their_columns() -> None:
+    """The backend's sibling read: one query of the status columns on Airflow's own task_instance table, no
+    TaskInstance objects (DagRun.get_task_instances() would load every column of every one)."""
+    from airflow.models.taskinstance import TaskInstance
+    from sqlalchemy import create_engine, insert
+    from sqlalchemy.orm import Session
+
+    from airflow_openmetadata_lineage.adapter import run_task_states, task_run_info
+
+    engine = create_engine("sqlite://")
+    TaskInstance.__table__.create(engine)
+    ended = START + timedelta(minutes=2)
+    rows = [
+        ("first", "r1", -1, "success", START, ended, 1),
+        ("second", "r1", -1, "running", ended, None, 2),
+        ("mapped", "r1", 0, "success", START, ended, 1),
+        ("first", "r2", -1, "failed", START, ended, 3),  # another run of the DAG
+    ]
+    with Session(engine) as session:
+        for task_id, run_id, map_index, state, start, end, tries in rows:
+            session.execute(
+                insert(TaskInstance.__table__).values(
+                    dag_id="adapter_dag",
+                    task_id=task_id,
+                    run_id=run_id,
+                    map_index=map_index,
+                    state=state,
+                    start_date=start,
+                    end_date=end,
+                    try_number=tries,
+                    pool="default_pool",
+                    pool_slots=1,
+                )
+            )
+        ti = TaskInstance.__new__(TaskInstance)  # only its class is read: which table holds task instances
+        dag_run = SimpleNamespace(dag_id="adapter_dag", run_id="r1")
+        found = [task_run_info(row) for row in run_task_states(ti, dag_run, session)]
+    states = sorted(found, key=lambda s: s.task_id)
+    assert [(s.task_id, s.map_index, s.state, s.try_number) for s in states] == [
+        ("first", -1, "success", 1),
+        ("mapped", 0, "success", 1),
+        ("second", -1, "running", 2),
+    ]
+    first = states[0]
+    assert (first.start_ms, first.end_ms) == (int(START.timestamp() * 1000), int(ended.timestamp() * 1000))

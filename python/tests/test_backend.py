@@ -82,7 +82,10 @@ class RecordingDelivery:
         self.time_budget = 5.0
         self.reporter = None  # as a Delivery has one (the adapters read its config)
 
-    def hand_off(self, report: object, claim: bool = True, wait_at_exit: bool = True) -> bool:
+    def hand_off(
+        self, report: object, claim: bool = True, wait_at_exit: bool = True, hold: bool = False
+    ) -> bool:
+        assert hold, "the backend runs before Airflow's commit: its record waits for the success hook"
         self.reports.append(report)
         if self.fail:
             raise RuntimeError("secret-looking detail that must not be logged")

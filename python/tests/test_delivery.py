@@ -112,6 +112,38 @@ def test_settle_waits_at_most_until_its_deadline(stub: OMStub, tmp_path: Path) -
     assert lineage.settle(time.monotonic() + 10) is True
 
 
+def test_a_hand_off_before_the_commit_holds_the_thread_until_released(stub: OMStub, tmp_path: Path) -> None:
+    """Airflow 2's backend hands off before Airflow commits the task's state: the thread sends nothing (and
+    so takes no GIL from the task's path) until the success hook releases it."""
+    lineage = delivery(stub.url, tmp_path)
+    assert lineage.hand_off(report(), hold=True)
+    time.sleep(0.5)
+    assert stub.requests == [], "nothing may be sent before the state is committed"
+    assert len(lineage.spool.entries()) == 1  # kept durably meanwhile
+    lineage.release()
+    assert lineage.settle(time.monotonic() + 10)
+    assert task_states(stub) == {"extract": "Successful"}
+
+
+def test_a_hold_nobody_releases_ends_after_one_time_budget(stub: OMStub, tmp_path: Path) -> None:
+    lineage = delivery(stub.url, tmp_path, budget=0.6)
+    started = time.monotonic()
+    assert lineage.hand_off(report(), hold=True)
+    deadline = started + 5
+    while not status_puts(stub) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert status_puts(stub), "a hold is bounded by the time budget"
+    assert time.monotonic() - started >= 0.6
+
+
+def test_settle_ends_a_hold(stub: OMStub, tmp_path: Path) -> None:
+    lineage = delivery(stub.url, tmp_path, budget=30.0)
+    assert lineage.hand_off(report(), hold=True)
+    started = time.monotonic()
+    assert lineage.settle(time.monotonic() + 10)
+    assert time.monotonic() - started < 5 and task_states(stub) == {"extract": "Successful"}
+
+
 def _hand_off_then_hang(url: str, spool_dir: str, ready: Any) -> None:
     lineage = delivery(url, Path(spool_dir))
     lineage.hand_off(report())

@@ -35,7 +35,7 @@ from airflow_openmetadata_lineage.config import (
 from airflow_openmetadata_lineage.delivery import Delivery
 from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
 from airflow_openmetadata_lineage.reporter import Reporter, ReportResult
-from airflow_openmetadata_lineage.spool import CLAIMED, DrainStats, Spool
+from airflow_openmetadata_lineage.spool import CLAIMED, DrainStats, Outcome, Spool
 from omstub import OMStub
 
 T0 = 1_700_000_000_000
@@ -188,6 +188,8 @@ def test_size_cap_drops_the_oldest_with_a_log_line(tmp_path: Path, caplog: pytes
     # every report fits on its own, so each is kept (a path) and the cap makes room by dropping older ones
     stored = [spool.store(report(ts=T0 + i)) is not None for i in range(20)]
     assert stored == [True] * 20
+    assert spool.size()[1] > 3000  # storing never trims (it is on the task's path): the next drain does
+    assert spool.drain(lambda record: (Outcome.KEEP, None)).kept == 1
     count, total = spool.size()
     assert total <= 3000 and 0 < count < 20
     kept = [json.loads(Path(p).read_text())["report"]["run"]["logical_date_ms"] for p in spool.entries()]
@@ -203,6 +205,8 @@ def test_age_cap_drops_expired_entries(tmp_path: Path, caplog: pytest.LogCapture
     aged = Path(old).with_name(f"{time.time_ns() - 120 * 10**9:019d}-1-aaaa.json")
     os.rename(old, aged)
     spool.store(report(ts=T0 + 1))
+    spool.hold_for(60)  # a Retry-After holds delivery, not the caps
+    assert spool.drain(lambda record: (Outcome.DELIVERED, None)).delivered == 0
     assert [json.loads(Path(p).read_text())["report"]["run"]["logical_date_ms"] for p in spool.entries()] == [
         T0 + 1
     ]

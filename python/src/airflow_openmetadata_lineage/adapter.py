@@ -94,6 +94,32 @@ def logical_date_ms(dag_run: Any, ti: Any = None) -> int:
     return int(time.time() * 1000)
 
 
+# What a run's status needs of every task instance: loading whole TaskInstance objects instead (as
+# DagRun.get_task_instances does) costs ~0.25 ms per task instance on the task's path.
+STATE_COLUMNS = ("task_id", "map_index", "state", "start_date", "end_date", "try_number")
+
+
+def run_task_states(ti: Any, dag_run: Any, session: Any = None) -> list[Any]:
+    """Every task instance of `dag_run` as rows with STATE_COLUMNS (what task_run_info reads): one query of
+    those columns in `session` (default: the one `ti` or `dag_run` belongs to, which sees its own not yet
+    committed states). Without a session, or where the table is not readable that way, Airflow's own
+    `dag_run.get_task_instances()`. Raises when the metadata DB can't be read."""
+    if session is None:
+        session = _session_of(ti) or _session_of(dag_run)
+    table = getattr(type(ti), "__table__", None)
+    if session is not None and table is not None:
+        try:
+            from sqlalchemy import select
+
+            columns = [table.c[name] for name in STATE_COLUMNS]
+            query = select(*columns).where(table.c.dag_id == dag_run.dag_id, table.c.run_id == dag_run.run_id)
+            return list(session.execute(query))
+        except Exception as exc:
+            log.debug("OpenMetadata lineage: task states by columns failed (%s)", type(exc).__name__)
+    kwargs = {"session": session} if session is not None else {}
+    return list(dag_run.get_task_instances(**kwargs))
+
+
 def run_info(dag_run: Any, current: TaskRunInfo, siblings: Optional[list[Any]]) -> RunInfo:
     """The run with every task's state (complete) when the sibling task instances are readable, else this task
     only (complete=False: the reporter merges with the status the server holds)."""
@@ -275,8 +301,7 @@ def _run_and_siblings(ti: Any, dag: Any, session: Any) -> tuple[Any, Optional[li
         return runtime_dag_run(ti), siblings, False
     dag_run = ti.get_dagrun(session=session) if session is not None else ti.get_dagrun()
     try:
-        kwargs = {"session": session} if session is not None else {}
-        return dag_run, list(dag_run.get_task_instances(**kwargs)), True
+        return dag_run, run_task_states(ti, dag_run, session), True
     except Exception:  # no DB access: the reporter merges with the server's copy instead
         return dag_run, None, False
 

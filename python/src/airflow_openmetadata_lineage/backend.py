@@ -62,7 +62,7 @@ class OpenMetadataLineageBackend(_Base):
             log.warning("OpenMetadata lineage: the task context has no ti/dag_run/dag; nothing sent")
             return
         try:
-            siblings: Optional[list[Any]] = list(dag_run.get_task_instances())
+            siblings: Optional[list[Any]] = _task_states(ti, dag_run)
         except Exception:  # no DB access here: the reporter merges with the server's copy instead
             siblings = None
         report = task_report(
@@ -75,7 +75,19 @@ class OpenMetadataLineageBackend(_Base):
             state="success",  # send_lineage runs only after execute() succeeded
             siblings=siblings,
         )
-        # Before Airflow commits the task's success: hand off only. The listener's success hook, which runs
-        # after the commit, waits for the delivery.
-        delivery.hand_off(report)
+        # Before Airflow commits the task's success: hand off only, and hold the delivery thread until the
+        # listener's success hook (after the commit) releases it, so the path to the commit is ours alone.
+        delivery.hand_off(report, hold=True)
         log.debug("OpenMetadata lineage: handed off in %.1f ms", (time.monotonic() - started) * 1000)
+
+
+def _task_states(ti: Any, dag_run: Any) -> list[Any]:
+    """The run's task states, only the columns a status needs, in the task's own session (the thread's
+    scoped session, which DagRun.get_task_instances() would use too). Not committed or closed here:
+    Airflow commits it with the task's state, and closing it would make Airflow reconnect (task processes
+    run without a connection pool)."""
+    from airflow import settings
+
+    from .adapter import run_task_states
+
+    return run_task_states(ti, dag_run, settings.Session())

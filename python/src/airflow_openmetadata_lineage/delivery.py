@@ -6,6 +6,11 @@ The only path between the adapters (backend, listener) and the server:
     delivery thread   ->  spool.drain(send)  ->  Reporter.report  ->  OpenMetadata   (off the task's path)
     settle(deadline)  ->  wait for this process's records, bounded by the time budget
 
+A hand-off made before Airflow commits the task's state (Airflow 2's lineage backend, in post_execute) asks
+for a hold: the thread takes no record until the adapter says the state is committed (`release`, from the
+success listener) or one time budget passed, so the task's path up to the commit never shares the process
+(and its GIL) with a delivery.
+
 Where to wait (`settle`) is the adapters' choice: only where Airflow has committed the task's state already
 (Airflow 2: the success listener, after the task instance is saved; Airflow 3: the success and retry
 listeners, after the task runner sent SucceedTask / RetryTask). A process that exits normally waits at exit
@@ -117,6 +122,7 @@ class Delivery:
         self._more = False  # a hand-off arrived while the thread was draining
         self._in_flight: Optional[str] = None
         self._stop_after_own = False  # set by settle(): the process is about to go, take no one else's record
+        self._hold_until = 0.0  # time.monotonic() until which the thread takes no record (hold=True)
         self._unkept: list[tuple[str, TaskReport]] = []  # reports the spool could not keep, sent from memory
         self._own: dict[str, bool] = {}  # records this process handed off, not yet settled -> wait at exit?
         atexit.register(self._at_exit)
@@ -125,11 +131,15 @@ class Delivery:
 
     # -- the task's path -----------------------------------------------------------------------------------
 
-    def hand_off(self, report: TaskReport, claim: bool = True, wait_at_exit: bool = True) -> bool:
+    def hand_off(
+        self, report: TaskReport, claim: bool = True, wait_at_exit: bool = True, hold: bool = False
+    ) -> bool:
         """Keep `report` durably and start delivering it in the background. False when nothing was kept
         (a duplicate try, or the spool could not write). `claim=False`: no duplicate check (a run's final
         record may be written again). `wait_at_exit=False`: the process's exit does not wait for it (the
-        report is kept for the next drain), for hooks that run before Airflow commits the state."""
+        report is kept for the next drain), for hooks that run before Airflow commits the state.
+        `hold=True`: the caller is on the task's path before Airflow's commit; the thread starts sending
+        once `release()` (or `settle()`) is called, or after one time budget."""
         started = time.monotonic()
         try:
             if claim and not self.marks.claim(mark_key(report)):
@@ -138,6 +148,8 @@ class Delivery:
             path = self.spool.store(report)
             with self._lock:
                 self._stop_after_own = False
+                if hold:
+                    self._hold_until = max(self._hold_until, started + self.time_budget)
                 if path is None:  # the spool can't keep it (disk full, read-only, too big): send it anyway
                     path = f"memory:{id(report)}:{time.monotonic_ns()}"
                     self._unkept.append((path, report))
@@ -157,11 +169,20 @@ class Delivery:
             log.warning("OpenMetadata lineage: hand-off failed (%s)", type(exc).__name__)
             return False
 
+    def release(self) -> None:
+        """Airflow has committed the task's state: the thread may send (ends a `hand_off(hold=True)`)."""
+        with self._lock:
+            self._hold_until = 0.0
+            self._changed.notify_all()
+
     def settle(self, deadline: Optional[float] = None) -> bool:
         """Wait until this process's records are delivered (or kept for later), at most until `deadline`
-        (time.monotonic(); default: one time budget). True when nothing of ours is in flight any more."""
+        (time.monotonic(); default: one time budget). True when nothing of ours is in flight any more.
+        Ends a hold: whoever waits for the delivery wants it to run."""
         deadline = deadline if deadline is not None else time.monotonic() + self.time_budget
         with self._lock:
+            self._hold_until = 0.0
+            self._changed.notify_all()
             # Ours are the newest records, delivered after the older ones; once they are done the thread takes
             # no other process's record, so the process never leaves one half sent.
             self._stop_after_own = True
@@ -188,6 +209,8 @@ class Delivery:
         delivered, first = 0, True
         while deadline is None or time.monotonic() < deadline:
             with self._lock:
+                if background:
+                    self._wait_for_release()
                 if background and self._stop_after_own and not self._own:
                     break  # the process is about to go: what is left is the next drain's
             # One record per pass: whoever settles on it learns its fate once the spool has finished with it.
@@ -199,6 +222,15 @@ class Delivery:
             if stats.kept or not (stats.delivered or stats.dropped):
                 break
         return delivered + self._send_unkept()
+
+    def _wait_for_release(self) -> None:
+        """(Lock held.) Wait while a hand-off made before Airflow's commit holds the thread."""
+        while self._hold_until:
+            left = self._hold_until - time.monotonic()
+            if left <= 0:
+                self._hold_until = 0.0
+                return
+            self._changed.wait(left)
 
     def _send_unkept(self) -> int:
         """Reports the spool could not keep: one attempt each, from memory (nothing to replay them from)."""
@@ -284,5 +316,6 @@ class Delivery:
         self._more = False
         self._in_flight = None
         self._stop_after_own = False
+        self._hold_until = 0.0
         self._unkept = []
         self._own = {}

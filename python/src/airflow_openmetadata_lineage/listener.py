@@ -48,11 +48,22 @@ def _report(ti: Any, state: str, session: Any) -> None:
     delivery = runtime.get_delivery()
     if delivery is None:
         return  # configuration error: logged once by runtime
-    from . import adapter
-    from .version_compat import committed_before_listener, exits_without_atexit
+    from .version_compat import committed_before_listener
 
-    deadline = started + delivery.time_budget
     committed = committed_before_listener(state)
+    try:
+        _hand_off(delivery, ti, state, session, committed, started + delivery.time_budget)
+    finally:
+        if committed:
+            # A record the backend handed off before the commit may go now. Last: the woken thread must not
+            # take the GIL from the rest of this hook.
+            delivery.release()
+
+
+def _hand_off(delivery: Any, ti: Any, state: str, session: Any, committed: bool, deadline: float) -> None:
+    from . import adapter
+    from .version_compat import exits_without_atexit
+
     # Wait here only where the process leaves without running atexit (Airflow 2's forked task runner);
     # elsewhere the delivery thread works on while Airflow goes on, and the exit waits for it.
     wait_here = committed and exits_without_atexit()
@@ -69,7 +80,7 @@ def _report(ti: Any, state: str, session: Any) -> None:
     report = adapter.finished_task_report(ti, state, session)
     if report is None:
         return
-    delivery.hand_off(report, wait_at_exit=committed)
+    delivery.hand_off(report, wait_at_exit=committed, hold=committed)  # released when the hook ends
     if wait_here:
         delivery.settle(deadline)
 

@@ -11,7 +11,9 @@ half a file); names sort by creation time, so a drain is oldest first. A drainer
 it to `<name>.claimed-<pid>` (rename is atomic: exactly one process wins); a record kept for later is
 rewritten in its place. A claim whose process is gone (killed mid-delivery), or older than
 CLAIM_STALE_SECONDS, is given back. Caps (`spool_max_bytes`, `spool_max_age`, MAX_ENTRIES) are enforced on
-every store and drain; the oldest records go first, with one log line.
+every drain (each hand-off starts one, in the delivery thread), a Retry-After hold included, not on the task's
+path: a trim reads every record's size, and a backlog is largest exactly when the server is down. The oldest
+records go first, with one log line.
 
 Nothing here blocks: no sleeping, no waiting for locks (trimming takes a non-blocking lock and is skipped
 when another process holds it), and any file problem drops the report with a warning. Records hold
@@ -101,7 +103,6 @@ class Spool:
             name = f"{time.time_ns():019d}-{os.getpid()}-{_random.token_hex(4)}{SUFFIX}"
             path = os.path.join(self.directory, name)
             self._write_atomic(path, data)
-            self.trim()
             return path
         except Exception as exc:
             self._io_failed("could not keep a report", exc)
@@ -266,10 +267,12 @@ class Spool:
         pass of a longer drain)."""
         stats = DrainStats()
         try:
-            if self.backoff_until() > time.time() or not os.path.isdir(self.directory):
+            if not os.path.isdir(self.directory):
                 return stats
             if trim:
                 self.trim()
+            if self.backoff_until() > time.time():
+                return stats
             for path in self.entries()[:limit]:
                 if deadline is not None and time.monotonic() >= deadline:
                     break
