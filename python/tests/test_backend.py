@@ -145,6 +145,43 @@ def test_a_reporter_that_raises_does_not_fail_the_task(
     assert "secret-looking" not in caplog.text
 
 
+def test_a_failed_state_read_rolls_the_tasks_session_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sibling read runs in the task's own session: when the database refuses it, the session is rolled
+    back (as Airflow's create_session() does), so Airflow's next statement (saving the success) still works,
+    and the report goes out with this task only (merged with the server's copy)."""
+    import pendulum
+    from airflow import settings
+    from airflow.models import DAG, DagRun, TaskInstance
+    from airflow.operators.empty import EmptyOperator
+    from sqlalchemy.exc import OperationalError
+
+    class RefusingSession:
+        rolled_back = 0
+
+        def execute(self, statement: object) -> object:
+            raise OperationalError(
+                "SELECT ...", {}, Exception("canceling statement due to statement timeout")
+            )
+
+        def rollback(self) -> None:
+            RefusingSession.rolled_back += 1
+
+    with DAG("refused", start_date=pendulum.datetime(2024, 1, 1), schedule=None) as dag:
+        task = EmptyOperator(task_id="t")
+    dag_run = DagRun(dag_id="refused", run_id="manual__1", execution_date=pendulum.datetime(2024, 1, 2))
+    ti = TaskInstance(task, run_id="manual__1")
+    ti.dag_run = dag_run
+    recorder = RecordingDelivery()
+    monkeypatch.setattr(runtime, "get_delivery", lambda: recorder)
+    monkeypatch.setattr(settings, "Session", RefusingSession)
+    OpenMetadataLineageBackend().send_lineage(
+        operator=task, context={"ti": ti, "dag_run": dag_run, "dag": dag}
+    )
+    assert RefusingSession.rolled_back == 1
+    [report] = recorder.reports
+    assert not report.run.complete and [tr.task_id for tr in report.run.task_runs] == ["t"]  # type: ignore[attr-defined]
+
+
 def test_config_error_logged_once_nothing_sent(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -290,6 +290,51 @@ def test_backend_then_listener_report_once(stub: OMStub, delivery: Delivery) -> 
     assert len(status_puts(stub)) == 2
 
 
+def test_the_success_hook_releases_the_backends_held_record(
+    stub: OMStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the delivery thread (as in a task process): the backend's record waits for the success hook, and
+    goes as soon as the hook returns, not one time budget (here 30 s) later."""
+    stub.seed_tables("db.s.c.a", "db.s.c.b", "db.s.c.c")
+    options = {
+        "airflow_service_name": "af",
+        "openmetadata_api_endpoint": stub.url,
+        "spool_dir": str(tmp_path / "spool"),
+        "time_budget": "30",
+    }
+    built = runtime.build_delivery(config.mapping_getter(options), background=True)
+    monkeypatch.setattr(runtime, "get_delivery", lambda: built)
+    dag, tasks = three_tasks()
+    ti = FakeTI(tasks["extract"], "running")
+    run = FakeDagRun([ti, FakeTI(tasks["load"], None), FakeTI(tasks["report"], None)])
+    backend.OpenMetadataLineageBackend().send_lineage(
+        operator=tasks["extract"], context={"ti": ti, "dag_run": run, "dag": dag}
+    )
+    time.sleep(0.3)
+    assert status_puts(stub) == [], "held until Airflow has committed the success"
+    ti.state = "success"
+    listener.Airflow2Listener().on_task_instance_success(None, ti, session=None)
+    deadline = time.monotonic() + 10
+    while not status_puts(stub) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [task_states(body)["extract"] for body in status_puts(stub)] == ["Successful"]
+    assert built.settle(time.monotonic() + 10)
+
+
+def test_a_failure_after_the_backends_hand_off_is_reported_too(stub: OMStub, delivery: Delivery) -> None:
+    """post_execute ran (the backend handed off "success"), then the try failed (a success callback raised,
+    the commit failed): the failure hook's report is not a duplicate, and it lands last."""
+    dag, tasks = three_tasks()
+    ti = FakeTI(tasks["extract"], "running")
+    run = FakeDagRun([ti, FakeTI(tasks["load"], None), FakeTI(tasks["report"], None)])
+    backend.OpenMetadataLineageBackend().send_lineage(
+        operator=tasks["extract"], context={"ti": ti, "dag_run": run, "dag": dag}
+    )
+    ti.state = "failed"
+    listener.Airflow2Listener().on_task_instance_failed(None, ti, RuntimeError("callback"), session=None)
+    assert [task_states(body)["extract"] for body in status_puts(stub)] == ["Successful", "Failed"]
+
+
 def test_listener_alone_reports_success(stub: OMStub, delivery: Delivery) -> None:
     _, tasks = three_tasks()
     ti = FakeTI(tasks["load"], "success")

@@ -185,10 +185,11 @@ class _FailingReporter:
 
 def test_size_cap_drops_the_oldest_with_a_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     spool = Spool(str(tmp_path), max_bytes=3000, max_age=3600)
+    spool.store_trim_one_in = 0
     # every report fits on its own, so each is kept (a path) and the cap makes room by dropping older ones
     stored = [spool.store(report(ts=T0 + i)) is not None for i in range(20)]
     assert stored == [True] * 20
-    assert spool.size()[1] > 3000  # storing never trims (it is on the task's path): the next drain does
+    assert spool.size()[1] > 3000  # a store does not trim (it is on the task's path): the next drain does
     assert spool.drain(lambda record: (Outcome.KEEP, None)).kept == 1
     count, total = spool.size()
     assert total <= 3000 and 0 < count < 20
@@ -199,18 +200,30 @@ def test_size_cap_drops_the_oldest_with_a_log_line(tmp_path: Path, caplog: pytes
 
 def test_age_cap_drops_expired_entries(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=60)
+    spool.store_trim_one_in = 0
     spool.store(report(ts=T0))
     old = spool.entries()[0]
     # an entry created two minutes ago (the name carries its creation time)
     aged = Path(old).with_name(f"{time.time_ns() - 120 * 10**9:019d}-1-aaaa.json")
     os.rename(old, aged)
     spool.store(report(ts=T0 + 1))
+    assert len(spool.entries()) == 2, "a store does not trim"
     spool.hold_for(60)  # a Retry-After holds delivery, not the caps
     assert spool.drain(lambda record: (Outcome.DELIVERED, None)).delivered == 0
     assert [json.loads(Path(p).read_text())["report"]["run"]["logical_date_ms"] for p in spool.entries()] == [
         T0 + 1
     ]
     assert "older than spool_max_age" in caplog.text
+
+
+def test_some_stores_trim_so_the_caps_hold_without_any_drain(tmp_path: Path) -> None:
+    """A worker whose task processes all die before their delivery thread drains still keeps its caps: one
+    store in STORE_TRIM_ONE_IN trims (here: every one)."""
+    spool = Spool(str(tmp_path), max_bytes=3000, max_age=3600)
+    spool.store_trim_one_in = 1
+    for i in range(20):
+        spool.store(report(ts=T0 + i))
+    assert 0 < spool.size()[1] <= 3000
 
 
 def test_a_report_larger_than_the_cap_is_dropped_not_stored(tmp_path: Path) -> None:

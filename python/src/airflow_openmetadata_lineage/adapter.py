@@ -102,20 +102,19 @@ STATE_COLUMNS = ("task_id", "map_index", "state", "start_date", "end_date", "try
 def run_task_states(ti: Any, dag_run: Any, session: Any = None) -> list[Any]:
     """Every task instance of `dag_run` as rows with STATE_COLUMNS (what task_run_info reads): one query of
     those columns in `session` (default: the one `ti` or `dag_run` belongs to, which sees its own not yet
-    committed states). Without a session, or where the table is not readable that way, Airflow's own
-    `dag_run.get_task_instances()`. Raises when the metadata DB can't be read."""
+    committed states). Where the table is not readable that way (no session, no such columns), Airflow's own
+    `dag_run.get_task_instances()`. A database error is raised, not retried: the caller owns the session."""
     if session is None:
         session = _session_of(ti) or _session_of(dag_run)
     table = getattr(type(ti), "__table__", None)
-    if session is not None and table is not None:
-        try:
-            from sqlalchemy import select
+    columns = getattr(table, "c", None)
+    if session is not None and columns is not None and all(name in columns for name in STATE_COLUMNS):
+        from sqlalchemy import select
 
-            columns = [table.c[name] for name in STATE_COLUMNS]
-            query = select(*columns).where(table.c.dag_id == dag_run.dag_id, table.c.run_id == dag_run.run_id)
-            return list(session.execute(query))
-        except Exception as exc:
-            log.debug("OpenMetadata lineage: task states by columns failed (%s)", type(exc).__name__)
+        query = select(*(columns[name] for name in STATE_COLUMNS)).where(
+            columns["dag_id"] == dag_run.dag_id, columns["run_id"] == dag_run.run_id
+        )
+        return list(session.execute(query))
     kwargs = {"session": session} if session is not None else {}
     return list(dag_run.get_task_instances(**kwargs))
 
@@ -277,8 +276,9 @@ def legacy_try_number(ti: Any) -> Optional[int]:
     return raw if isinstance(raw, int) and raw > 0 else None
 
 
-def report_key(ti: Any, dag: Any) -> Optional[str]:
-    """The per-try mark of a task instance, cheaply (no DB read, no DAG walk); None without a run id."""
+def report_key(ti: Any, dag: Any, state: str) -> Optional[str]:
+    """The mark of a task instance try's `state` report, cheaply (no DB read, no DAG walk); None without a
+    run id."""
     from .delivery import try_key
 
     run_id = getattr(ti, "run_id", None)
@@ -286,7 +286,7 @@ def report_key(ti: Any, dag: Any) -> Optional[str]:
         return None
     probe = task_run_info(ti)
     return try_key(
-        dag.dag_id, run_id, probe.task_id, probe.map_index, legacy_try_number(ti) or probe.try_number
+        dag.dag_id, run_id, probe.task_id, probe.map_index, legacy_try_number(ti) or probe.try_number, state
     )
 
 

@@ -90,4 +90,9 @@ def _task_states(ti: Any, dag_run: Any) -> list[Any]:
 
     from .adapter import run_task_states
 
-    return run_task_states(ti, dag_run, settings.Session())
+    session = settings.Session()
+    try:
+        return run_task_states(ti, dag_run, session)
+    except Exception:
+        session.rollback()  # as Airflow's create_session() does after a failed read: Airflow goes on with it
+        raise

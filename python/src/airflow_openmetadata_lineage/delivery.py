@@ -77,14 +77,19 @@ class MemoryMarks:
             return key in self._seen
 
 
-def try_key(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> str:
-    """The "already reported" mark of one task instance try."""
-    return f"{dag_id}|{run_id}|{task_id}|{map_index}|{try_number}"
+def try_key(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int, state: str) -> str:
+    """The "already reported" mark of one outcome of a task instance try. The backend and the success hook
+    share "success"; a failure after the backend's hand-off (the commit failed, a success callback raised)
+    is a report of its own, delivered after the success record and so overwriting it."""
+    return f"{dag_id}|{run_id}|{task_id}|{map_index}|{try_number}|{state}"
 
 
 def mark_key(report: TaskReport) -> str:
     r = report
-    return try_key(r.dag.dag_id, r.run.run_id, r.task_id, r.map_index, r.try_number)
+    state = next(
+        (tr.state for tr in r.run.task_runs if (tr.task_id, tr.map_index) == (r.task_id, r.map_index)), None
+    )
+    return try_key(r.dag.dag_id, r.run.run_id, r.task_id, r.map_index, r.try_number, state or "")
 
 
 def retryable(error: Optional[BaseException]) -> bool:

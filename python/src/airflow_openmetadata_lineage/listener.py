@@ -54,10 +54,10 @@ def _report(ti: Any, state: str, session: Any) -> None:
     try:
         _hand_off(delivery, ti, state, session, committed, started + delivery.time_budget)
     finally:
-        if committed:
-            # A record the backend handed off before the commit may go now. Last: the woken thread must not
-            # take the GIL from the rest of this hook.
-            delivery.release()
+        # The backend's record (handed off before the commit) may go now: after a success the state is
+        # committed; after a failure there is no later moment to wait for. Last: the woken thread must not
+        # take the GIL from the rest of this hook.
+        delivery.release()
 
 
 def _hand_off(delivery: Any, ti: Any, state: str, session: Any, committed: bool, deadline: float) -> None:
@@ -71,7 +71,7 @@ def _hand_off(delivery: Any, ti: Any, state: str, session: Any, committed: bool,
     dag = getattr(task, "dag", None)
     if state == "success" and dag is not None:
         # On 2.x the backend handed this try off already: skip the DB reads and the DAG walk, only wait.
-        key = adapter.report_key(ti, dag)
+        key = adapter.report_key(ti, dag, "success")
         if key is not None and delivery.marks.seen(key):
             log.debug("OpenMetadata lineage: %s.%s already handed off", dag.dag_id, ti.task_id)
             if wait_here:
@@ -80,7 +80,7 @@ def _hand_off(delivery: Any, ti: Any, state: str, session: Any, committed: bool,
     report = adapter.finished_task_report(ti, state, session)
     if report is None:
         return
-    delivery.hand_off(report, wait_at_exit=committed, hold=committed)  # released when the hook ends
+    delivery.hand_off(report, wait_at_exit=committed, hold=True)  # released when the hook ends
     if wait_here:
         delivery.settle(deadline)
 

@@ -11,9 +11,9 @@ half a file); names sort by creation time, so a drain is oldest first. A drainer
 it to `<name>.claimed-<pid>` (rename is atomic: exactly one process wins); a record kept for later is
 rewritten in its place. A claim whose process is gone (killed mid-delivery), or older than
 CLAIM_STALE_SECONDS, is given back. Caps (`spool_max_bytes`, `spool_max_age`, MAX_ENTRIES) are enforced on
-every drain (each hand-off starts one, in the delivery thread), a Retry-After hold included, not on the task's
-path: a trim reads every record's size, and a backlog is largest exactly when the server is down. The oldest
-records go first, with one log line.
+every drain (each hand-off starts one, in the delivery thread), a Retry-After hold included, and on one
+hand-off in STORE_TRIM_ONE_IN: a trim reads every record's size, and a backlog is largest exactly when the
+server is down, so the task's path rarely pays for it. The oldest records go first, with one log line.
 
 Nothing here blocks: no sleeping, no waiting for locks (trimming takes a non-blocking lock and is skipped
 when another process holds it), and any file problem drops the report with a warning. Records hold
@@ -46,6 +46,9 @@ MAX_ENTRIES = 10_000  # bounds the directory listing even when entries are tiny
 DRAIN_BATCH = 25  # records one drain takes: a long backlog goes in several passes, not one burst
 CLAIM_STALE_SECONDS = 300.0  # a claim older than this belongs to a process that hung mid-delivery
 TMP_STALE_SECONDS = 60.0
+# A hand-off trims one time in this many (at random), so the caps hold within that many records even on a
+# worker whose processes all die before their delivery thread drains; other hand-offs never stat the spool.
+STORE_TRIM_ONE_IN = 64
 MAX_BACKOFF_SECONDS = 900.0  # a server's Retry-After is honoured up to this
 
 
@@ -82,6 +85,7 @@ class Spool:
         self.directory = os.path.join(base, deployment) if deployment else base
         self.max_bytes = max_bytes
         self.max_age = max_age
+        self.store_trim_one_in = STORE_TRIM_ONE_IN  # 0: a store never trims (tests that count records)
         self._warned_io = False
 
     # -- storing --------------------------------------------------------------------------------------------
@@ -103,6 +107,8 @@ class Spool:
             name = f"{time.time_ns():019d}-{os.getpid()}-{_random.token_hex(4)}{SUFFIX}"
             path = os.path.join(self.directory, name)
             self._write_atomic(path, data)
+            if self.store_trim_one_in and _random.randbelow(self.store_trim_one_in) == 0:
+                self.trim()
             return path
         except Exception as exc:
             self._io_failed("could not keep a report", exc)
