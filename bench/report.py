@@ -125,8 +125,8 @@ def _path_cell(cell: dict | None, figure: str, cap: float) -> str:
             return f"none measured{stopped}"
         return f"{_ms(percentile(values, 50))} / {_ms(percentile(values, 95))}{scope}{stopped}"
     if figure == "first":
-        values = cell["critical"]
-        return f"{_ms(values[0])}{scope}" if values else f"none measured{stopped}"
+        firsts = cell.get("first_tasks") or cell["critical"][:1]
+        return f"{_ms(percentile(firsts, 50))}{scope}" if firsts else f"none measured{stopped}"
     if figure == "requests":
         # the run's requests / tasks that reported: a background sender's requests fall outside every task's
         # own call window, so per-window counts would read 0 for it
