@@ -2,8 +2,11 @@
 
 Every task process on a worker starts fresh, so the in-memory layer alone would re-send the service and
 pipeline on every task. The file (in spool_dir) is read under a shared fcntl lock and rewritten atomically
-(temp file + os.replace) under an exclusive one. Any file problem degrades to memory only: caching must
-never fail a report.
+(temp file + os.replace) under an exclusive one. A process keeps the last file it parsed with the file's
+identity (inode, mtime, size): a lookup that misses in memory reads the file again only when another writer
+replaced it, so a long-lived process (the delivery thread of `dags test`, the scheduler) pays one stat per
+miss, not a lock, a read and a parse of up to MAX_ENTRIES entries. Any file problem degrades to memory only:
+caching must never fail a report.
 """
 
 from __future__ import annotations
@@ -34,13 +37,17 @@ class DiskCache:
         self._lock = threading.Lock()
         self._disk_ok = self.path is not None
         self._held: set[int] = set()  # single_flight stripes this process holds
+        self._dir_made = False
+        self._parsed: Optional[tuple[tuple[int, int, int], dict[str, list[Any]]]] = None  # (identity, data)
 
     @contextmanager
     def _locked(self, exclusive: bool) -> Iterator[None]:
         import fcntl  # POSIX only; MWAA workers are Linux
 
         assert self.path is not None
-        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        if not self._dir_made:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            self._dir_made = True
         with open(self.path + ".lock", "a+") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             try:
@@ -89,15 +96,34 @@ class DiskCache:
                 lock_file.close()
 
     def _read_file(self) -> dict[str, list[Any]]:
+        """The file's entries (a fresh dict: writers change it). Call with the lock held."""
         assert self.path is not None
         try:
             with open(self.path, encoding="utf-8") as f:
+                identity = _identity(os.fstat(f.fileno()))
                 data = json.load(f)
-            return data if isinstance(data, dict) else {}
         except FileNotFoundError:
             return {}
         except ValueError:  # a torn or foreign file: start over
             return {}
+        data = data if isinstance(data, dict) else {}
+        with self._lock:
+            self._parsed = (identity, data)
+        return dict(data)
+
+    def _lookup_file(self, key: str) -> Optional[Any]:
+        """`key`'s entry in the file, re-read only when the file was replaced since this process parsed it."""
+        assert self.path is not None
+        try:
+            identity = _identity(os.stat(self.path))
+        except FileNotFoundError:
+            return None
+        with self._lock:
+            parsed = self._parsed
+        if parsed is not None and parsed[0] == identity:
+            return parsed[1].get(key)
+        with self._locked(exclusive=False):
+            return self._read_file().get(key)
 
     def _write_file(self, data: dict[str, list[Any]]) -> None:
         assert self.path is not None
@@ -126,8 +152,7 @@ class DiskCache:
         if not self._disk_ok:
             return None
         try:
-            with self._locked(exclusive=False):
-                entry = self._read_file().get(key)
+            entry = self._lookup_file(key)
         except Exception as exc:
             self._disk_failed(exc)
             return None
@@ -170,3 +195,8 @@ class DiskCache:
                     self._write_file(data)
         except Exception as exc:
             self._disk_failed(exc)
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int]:
+    """Which version of the cache file this is: every write replaces it (a new inode) with os.replace."""
+    return (st.st_ino, st.st_mtime_ns, st.st_size)

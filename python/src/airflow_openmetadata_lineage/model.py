@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any, Optional
 from urllib.parse import quote, urlencode
 
@@ -145,18 +146,21 @@ def has_run_details(version: str) -> bool:
 # -- URLs into the Airflow UI --------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every task of the DAG in every report
 def dag_url(base_url: str, dag_id: str, airflow_major: int = 2) -> str:
     if airflow_major >= 3:
         return f"{base_url}/dags/{quote(dag_id, safe='')}"
     return f"{base_url}/dags/{quote(dag_id, safe='')}/grid"
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every task of the DAG in every report
 def task_url(base_url: str, dag_id: str, task_id: str, airflow_major: int = 2) -> str:
     if airflow_major >= 3:
         return f"{base_url}/dags/{quote(dag_id, safe='')}/tasks/{quote(task_id, safe='')}"
     return f"{dag_url(base_url, dag_id, 2)}?{urlencode({'task_id': task_id})}"
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every task of the DAG in every report
 def log_url(
     base_url: str, dag_id: str, run_id: str, task_id: str, map_index: int = -1, airflow_major: int = 2
 ) -> str:
