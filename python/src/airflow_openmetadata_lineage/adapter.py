@@ -101,11 +101,9 @@ STATE_COLUMNS = ("task_id", "map_index", "state", "start_date", "end_date", "try
 
 def run_task_states(ti: Any, dag_run: Any, session: Any = None) -> list[Any]:
     """Every task instance of `dag_run` as rows with STATE_COLUMNS (what task_run_info reads): one query of
-    those columns in `session` (default: the one `ti` or `dag_run` belongs to, which sees its own not yet
-    committed states). Where the table is not readable that way (no session, no such columns), Airflow's own
-    `dag_run.get_task_instances()`. A database error is raised, not retried: the caller owns the session."""
-    if session is None:
-        session = _session_of(ti) or _session_of(dag_run)
+    those columns in the caller's `session`. Where the table is not readable that way (no session, no such
+    columns), Airflow's own `dag_run.get_task_instances()`. A database error is raised, not retried: the
+    caller owns the session."""
     table = getattr(type(ti), "__table__", None)
     columns = getattr(table, "c", None)
     if session is not None and columns is not None and all(name in columns for name in STATE_COLUMNS):
