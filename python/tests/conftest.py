@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from omlineage_devkit.paths import missing
 
 from airflow_openmetadata_lineage import runtime, secret_refs, xlets
 from omstub import OMStub
@@ -16,13 +16,10 @@ VENVS = REPO / ".venvs"
 
 
 def need(path: Path, what: str) -> Path:
-    """A tool the test needs: fail under CI=true (never skip to pass), skip locally."""
-    if path.exists():
-        return path
-    message = f"{what} not found at {path}: run scripts/bootstrap.sh"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    """A tool the test needs, or a failure that says how to get it."""
+    if not path.exists():
+        missing(f"{what} not found at {path}: run scripts/bootstrap.sh")
+    return path
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -12,13 +13,18 @@ VENVS = REPO / ".venvs"
 PROBES = Path(__file__).resolve().parent / "probes"
 
 
+def missing(message: str) -> NoReturn:
+    """A tool or service a test needs is not here: the test fails and says how to get it (never a skip, so
+    a run without it can't pass by doing less)."""
+    pytest.fail(message, pytrace=False)
+
+
 def venv_python(venv: str) -> Path:
     """The python of `.venvs/<venv>`, or a test failure that says how to build it."""
     python = VENVS / venv / "bin" / "python"
     if not python.exists():
-        pytest.fail(
+        missing(
             f".venvs/{venv} is missing ({python} not found): "
-            f"run `scripts/bootstrap.sh {venv}` (or `make venvs`)",
-            pytrace=False,
+            f"run `scripts/bootstrap.sh {venv}` (or `make venvs`)"
         )
     return python
