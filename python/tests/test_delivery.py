@@ -268,3 +268,56 @@ def test_a_record_is_small_and_holds_no_option_value(stub: OMStub, tmp_path: Pat
     text = Path(path).read_text()
     assert cfg_secret not in text and len(text) < 4096
     assert json.loads(text)["deliveries"] == 1  # one attempt already failed
+
+
+CHAIN = DagInfo(
+    "etl",
+    (
+        TaskInfo("extract", "PythonOperator", ("load",)),
+        TaskInfo("load", "PythonOperator", ("publish",)),
+        TaskInfo("publish", "PythonOperator"),
+    ),
+)
+
+
+def chain_report(task: str, states: dict[str, str], ts: int = T0) -> TaskReport:
+    """What the adapter hands off when `task` finishes: every task's state as the metadata DB had it."""
+    runs = tuple(TaskRunInfo(t, s, ts, ts + 1) for t, s in states.items())
+    n = [t.task_id for t in CHAIN.tasks].index(task)
+    return TaskReport(
+        CHAIN, RunInfo("etl", f"run_{ts}", ts, "running", runs), task, (f"db.s.t{n}",), (f"db.s.t{n + 1}",)
+    )
+
+
+def test_a_backlog_of_one_run_sends_one_status_and_every_edge(stub: OMStub, tmp_path: Path) -> None:
+    """Behind a server that was down, the run's newest record carries every older record's task state: the
+    older ones send only their edges, and the run's status is written once, complete."""
+    stub.seed_tables(*(f"db.s.t{n}" for n in range(4)))
+    lineage = delivery(stub.url, tmp_path, background=False)
+    stub.fail_next["/v1/system"] = [503]
+    lineage.hand_off(chain_report("extract", {"extract": "success", "load": "queued"}))  # down: kept
+    lineage.spool.store(chain_report("load", {"extract": "success", "load": "success", "publish": "queued"}))
+    lineage.spool.store(
+        chain_report("publish", {"extract": "success", "load": "success", "publish": "success"})
+    )
+    assert len(lineage.spool.entries()) == 3
+    assert lineage.drain() == 3
+    assert len(status_puts(stub)) == 1, "the two older statuses are replaced by the newest one"
+    assert task_states(stub) == {"extract": "Successful", "load": "Successful", "publish": "Successful"}
+    assert len(stub.edges) == 3, "every record's edge is sent"
+    assert lineage.spool.entries() == []
+
+
+def test_a_newer_record_that_lacks_a_task_state_does_not_replace_its_status(
+    stub: OMStub, tmp_path: Path
+) -> None:
+    """The newer record read `load` as still running (its commit came later): load's own status is sent."""
+    stub.seed_tables(*(f"db.s.t{n}" for n in range(4)))
+    lineage = delivery(stub.url, tmp_path, background=False)
+    stub.fail_next["/v1/system"] = [503]
+    lineage.hand_off(chain_report("load", {"extract": "success", "load": "success"}))
+    lineage.spool.store(chain_report("extract", {"extract": "success", "load": "running"}))
+    lineage.drain()
+    first, second = status_puts(stub)
+    assert {s["name"]: s["executionStatus"] for s in first["taskStatus"]}["load"] == "Successful"
+    assert {s["name"]: s["executionStatus"] for s in second["taskStatus"]}["load"] == "Pending"

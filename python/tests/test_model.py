@@ -24,6 +24,7 @@ from airflow_openmetadata_lineage.model import (
     pipeline_fqn,
     service_body,
     status_body,
+    supersedes,
 )
 from conftest import VENVS, need
 
@@ -298,3 +299,55 @@ def test_bodies_valid_for_the_official_models() -> None:
     results = json.loads(stdout.strip().splitlines()[-1])
     assert results[:-1] == ["ok"] * (len(oracle_bodies()) - 1)
     assert results[-1].startswith("status:")
+
+
+def _run_report(task: str, *runs: TaskRunInfo, run_id: str = "r1") -> TaskReport:
+    dag = DagInfo("etl", (TaskInfo("a", "PythonOperator"), TaskInfo("b", "PythonOperator")))
+    return TaskReport(dag, RunInfo("etl", run_id, 1, "running", runs), task)
+
+
+@pytest.mark.parametrize(
+    ("older", "newer", "expected"),
+    [
+        # the newer record carries a's state: a's status request is redundant
+        (_run_report("a", TaskRunInfo("a", "success")), _run_report("b", TaskRunInfo("a", "success")), True),
+        # it read a before a's commit: a's own status must still go
+        (_run_report("a", TaskRunInfo("a", "success")), _run_report("b", TaskRunInfo("a", "running")), False),
+        # it does not know a at all (a partial record, Airflow 3)
+        (_run_report("a", TaskRunInfo("a", "success")), _run_report("b", TaskRunInfo("b", "success")), False),
+        # another run of the DAG
+        (
+            _run_report("a", TaskRunInfo("a", "success")),
+            _run_report("b", TaskRunInfo("a", "success"), run_id="r2"),
+            False,
+        ),
+        # a later try of a replaces an earlier try's state; an earlier try never replaces a later one
+        (
+            _run_report("a", TaskRunInfo("a", "up_for_retry", try_number=1)),
+            _run_report("a", TaskRunInfo("a", "success", try_number=2)),
+            True,
+        ),
+        (
+            _run_report("a", TaskRunInfo("a", "success", try_number=2)),
+            _run_report("b", TaskRunInfo("a", "up_for_retry", try_number=1)),
+            False,
+        ),
+        # a run's final record (every task) is replaced only by a newer final record
+        (
+            _run_report("", TaskRunInfo("a", "success"), TaskRunInfo("b", "failed")),
+            _run_report("b", TaskRunInfo("a", "success"), TaskRunInfo("b", "failed")),
+            False,
+        ),
+        (
+            _run_report("", TaskRunInfo("a", "success"), TaskRunInfo("b", "failed")),
+            _run_report("", TaskRunInfo("a", "success"), TaskRunInfo("b", "failed")),
+            True,
+        ),
+        # a record without its own task's state speaks for nothing: it is sent as it is
+        (_run_report("a", TaskRunInfo("b", "success")), _run_report("b", TaskRunInfo("b", "success")), False),
+    ],
+)
+def test_which_status_a_newer_record_of_the_run_makes_redundant(
+    older: TaskReport, newer: TaskReport, expected: bool
+) -> None:
+    assert supersedes(newer, older) is expected

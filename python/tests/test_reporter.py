@@ -76,8 +76,8 @@ class Worker:
         self.sent: list[tuple[TaskReport, bool, ReportResult]] = []
         self.delivery = Delivery(self.spool, self._deliver, reporter.config.time_budget, background=False)
 
-    def _deliver(self, report: TaskReport, deadline: float, replay: bool) -> ReportResult:
-        result = self.reporter.report(report, deadline, replay=replay)
+    def _deliver(self, report: TaskReport, deadline: float, replay: bool, status: bool) -> ReportResult:
+        result = self.reporter.report(report, deadline, replay=replay, status=status)
         self.sent.append((report, replay, result))
         return result
 

@@ -73,8 +73,8 @@ class Worker:
         self.sent: list[tuple[TaskReport, bool, ReportResult]] = []  # (report, replay, result) per attempt
         self.delivery = Delivery(self.spool, self._deliver, config.time_budget, background=False)
 
-    def _deliver(self, rep: TaskReport, deadline: float, replay: bool) -> ReportResult:
-        result = self.reporter.report(rep, deadline, replay=replay)
+    def _deliver(self, rep: TaskReport, deadline: float, replay: bool, status: bool) -> ReportResult:
+        result = self.reporter.report(rep, deadline, replay=replay, status=status)
         self.sent.append((rep, replay, result))
         return result
 
@@ -175,12 +175,14 @@ class _FailingReporter:
     def __init__(self, real: Reporter, fail_after: int) -> None:
         self.real, self.left = real, fail_after
 
-    def report(self, rep: TaskReport, deadline: Optional[float] = None, replay: bool = False) -> Any:
+    def report(
+        self, rep: TaskReport, deadline: Optional[float] = None, replay: bool = False, status: bool = True
+    ) -> Any:
         if self.left <= 0:
             err = TransientError("HTTP 503", 503)
             return ReportResult(error=str(err), failure=err)
         self.left -= 1
-        return self.real.report(rep, deadline, replay=replay)
+        return self.real.report(rep, deadline, replay=replay, status=status)
 
 
 def test_size_cap_drops_the_oldest_with_a_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -266,7 +268,9 @@ def test_retry_after_of_a_kept_record_holds_the_spool(tmp_path: Path) -> None:
     spool = Spool(str(tmp_path), max_bytes=1 << 20, max_age=60)
     spool.store(report())
 
-    def throttled(rep: TaskReport, deadline: Optional[float] = None, replay: bool = False) -> Any:
+    def throttled(
+        rep: TaskReport, deadline: Optional[float] = None, replay: bool = False, status: bool = True
+    ) -> Any:
         err = TransientError("HTTP 429", 429, retry_after=10**9)
         return ReportResult(error=str(err), failure=err)
 
@@ -361,7 +365,9 @@ class _ScriptedReporter:
     def __init__(self, *outcomes: Any) -> None:
         self.outcomes, self.seen = list(outcomes), []  # type: list[Any], list[int]
 
-    def report(self, rep: TaskReport, deadline: Optional[float] = None, replay: bool = False) -> Any:
+    def report(
+        self, rep: TaskReport, deadline: Optional[float] = None, replay: bool = False, status: bool = True
+    ) -> Any:
         assert replay
         self.seen.append(rep.run.logical_date_ms)
         outcome = self.outcomes.pop(0)

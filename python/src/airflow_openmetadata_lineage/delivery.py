@@ -34,13 +34,14 @@ from dataclasses import replace
 from typing import Any, Callable, Optional, Protocol
 
 from .client import ClientError, TransientError
-from .model import TaskReport
+from .model import TaskReport, supersedes
 from .spool import Outcome, Record, Spool
 
 log = logging.getLogger(__name__)
 
-# Report one record: (report, deadline, replay) -> a result with `.error` / `.failure` (Reporter.report).
-Deliver = Callable[[TaskReport, float, bool], "DeliveryResult"]
+# Report one record: (report, deadline, replay, status) -> a result with `.error` / `.failure`
+# (Reporter.report; status=False: a newer record of the run carries this one's status, send the rest only).
+Deliver = Callable[[TaskReport, float, bool, bool], "DeliveryResult"]
 
 
 class DeliveryResult(Protocol):
@@ -130,6 +131,9 @@ class Delivery:
         self._hold_until = 0.0  # time.monotonic() until which the thread takes no record (hold=True)
         self._unkept: list[tuple[str, TaskReport]] = []  # reports the spool could not keep, sent from memory
         self._own: dict[str, bool] = {}  # records this process handed off, not yet settled -> wait at exit?
+        self._peeked: Optional[tuple[str, TaskReport]] = (
+            None  # the newest record of a run, read by _superseded
+        )
         atexit.register(self._at_exit)
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._after_fork)
@@ -246,7 +250,7 @@ class Delivery:
                     return delivered
                 key, report = self._unkept.pop(0)
             try:
-                result = self.deliver(report, time.monotonic() + self.time_budget, False)
+                result = self.deliver(report, time.monotonic() + self.time_budget, False, True)
                 delivered += result.error is None
             except Exception as exc:
                 log.warning("OpenMetadata lineage: delivery failed (%s)", type(exc).__name__)
@@ -266,12 +270,28 @@ class Delivery:
             # Kept after a failed attempt, or left behind a while ago: the stored status may be newer, and
             # task states known then may have changed; merge with what the server holds.
             report = replace(report, run=replace(report.run, complete=False))
-        result = self.deliver(report, time.monotonic() + self.time_budget, not fresh)
+        status = not self._superseded(record)
+        result = self.deliver(report, time.monotonic() + self.time_budget, not fresh, status)
         if result.error is None:
             return Outcome.DELIVERED, None
         if retryable(result.failure):
             return Outcome.KEEP, getattr(result.failure, "retry_after", None)
         return Outcome.DROP, None
+
+    def _superseded(self, record: Record) -> bool:
+        """A newer record of the same run waits in the spool and carries this record's task states: its
+        status PUT will replace this one's, so this record sends only its edges. Behind a slow or recovering
+        server that is one status request per run and backlog instead of one per task (each newer record
+        is read once: the drain asks about the same one for each of the run's older records)."""
+        newer = self.spool.newest_of_run(record.path)
+        if newer is None:
+            return False
+        if self._peeked is None or self._peeked[0] != newer:
+            report = self.spool.peek(newer)
+            if report is None:
+                return False
+            self._peeked = (newer, report)
+        return supersedes(self._peeked[1], record.report)
 
     def _settled(self) -> None:
         with self._lock:
@@ -324,3 +344,4 @@ class Delivery:
         self._hold_until = 0.0
         self._unkept = []
         self._own = {}
+        self._peeked = None

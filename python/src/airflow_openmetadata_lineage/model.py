@@ -312,6 +312,43 @@ def merge_task_statuses(
     return [merged[n] for n in sorted(merged)]
 
 
+def run_tag(dag_id: str, run_id: str) -> str:
+    """8 hex characters naming one DAG run: the spool puts them in its file names, so a drain finds a run's
+    newer records without reading the others."""
+    return hashlib.sha256(f"{dag_id}|{run_id}".encode()).hexdigest()[:8]
+
+
+def supersedes(newer: TaskReport, older: TaskReport) -> bool:
+    """Whether sending `newer`'s run status makes sending `older`'s redundant. OpenMetadata keeps one status
+    per run and each PUT replaces it, so an older status sent first is overwritten anyway; skipping it is
+    safe when `newer` is of the same run and carries every task state `older` speaks for (a task report: its
+    own task instance; a run's final record: every task) at the same try and state, or at a later try."""
+    if (newer.dag.dag_id, newer.run.run_id, newer.run.logical_date_ms) != (
+        older.dag.dag_id,
+        older.run.run_id,
+        older.run.logical_date_ms,
+    ):
+        return False
+    if older.task_id:
+        own = [
+            tr for tr in older.run.task_runs if (tr.task_id, tr.map_index) == (older.task_id, older.map_index)
+        ]
+    elif newer.task_id:
+        return False  # a run's final record is replaced by a newer final record only
+    else:
+        own = list(older.run.task_runs)
+    if not own:
+        return False
+    carried = {(tr.task_id, tr.map_index): tr for tr in newer.run.task_runs}
+    for tr in own:
+        nt = carried.get((tr.task_id, tr.map_index))
+        if nt is None or nt.try_number < tr.try_number:
+            return False
+        if nt.try_number == tr.try_number and nt.state != tr.state:
+            return False
+    return True
+
+
 # A mapped task has one TaskStatus: its worst instance decides (Failed, then unfinished, then done).
 _RANK = {"Failed": 0, "Pending": 1, "Successful": 2, "Skipped": 3}
 

@@ -116,13 +116,19 @@ class Reporter:
     # -- the report ------------------------------------------------------------------------------------------
 
     def report(
-        self, report: TaskReport, deadline: Optional[float] = None, replay: bool = False
+        self,
+        report: TaskReport,
+        deadline: Optional[float] = None,
+        replay: bool = False,
+        status: bool = True,
     ) -> ReportResult:
         """Send one task instance's report (or a run's final record: `task_id` empty) within the time budget.
         Never raises ClientError: what stopped it is in the result.
 
         `replay=True` (a record kept after a failed attempt, or left by another process): the cached pipeline
-        wins over the report's (it may carry an older DAG structure), the stored newer status wins."""
+        wins over the report's (it may carry an older DAG structure), the stored newer status wins.
+        `status=False`: a newer report of the run carries this one's task states (delivery.py decides), so
+        its status PUT is left to that one; the pipeline and the edges are still sent."""
         started = time.monotonic()
         deadline = deadline if deadline is not None else started + self.config.time_budget
         result = ReportResult()
@@ -136,18 +142,9 @@ class Reporter:
             progress.service = True
             pipeline = self.entities.ensure_pipeline(report, deadline, replay=replay)
             progress.pipeline = True
-            try:
-                self.send_status(report, pipeline, deadline, replay)
-            except IdentityError:
-                raise
-            except (NotFoundError, RejectedError):
-                if report.status_only:
-                    raise
-                # The stored pipeline differs from our cache (deleted, or lacks a task): re-send it, retry
-                # once.
-                pipeline = self.entities.ensure_pipeline(report, deadline, force=True)
-                self.send_status(report, pipeline, deadline, replay)
-            progress.status = result.status_sent = True
+            if status:
+                pipeline = self._status_step(report, pipeline, deadline, replay)
+            progress.status = result.status_sent = status
             self._send_edges(report, edges, pipeline, deadline, result, progress)
         except TransientError as exc:
             result.error, result.failure, result.not_sent = str(exc), exc, progress.not_sent()
@@ -169,13 +166,28 @@ class Reporter:
             "OpenMetadata lineage: %s %s: status %s, %d/%d edges, %d requests, %.2fs",
             where,
             "replayed" if replay else "reported",
-            "sent" if result.status_sent else "not sent",
+            "sent" if result.status_sent else ("in a newer record" if not status else "not sent"),
             result.edges_sent,
             len(edges),
             result.requests,
             time.monotonic() - started,
         )
         return result
+
+    def _status_step(self, report: TaskReport, pipeline: Pipeline, deadline: float, replay: bool) -> Pipeline:
+        """The status PUT; the pipeline as the server now has it (re-sent when the status found it stale)."""
+        try:
+            self.send_status(report, pipeline, deadline, replay)
+            return pipeline
+        except IdentityError:
+            raise
+        except (NotFoundError, RejectedError):
+            if report.status_only:
+                raise
+            # The stored pipeline differs from our cache (deleted, or lacks a task): re-send it, retry once.
+            pipeline = self.entities.ensure_pipeline(report, deadline, force=True)
+            self.send_status(report, pipeline, deadline, replay)
+            return pipeline
 
     def _send_edges(
         self,

@@ -59,7 +59,7 @@ class LazyReporter:
                 self._reporter = reporter_for(resolved)
             return self._reporter
 
-    def report(self, report: TaskReport, deadline: float, replay: bool) -> ReportResult:
+    def report(self, report: TaskReport, deadline: float, replay: bool, status: bool = True) -> ReportResult:
         try:
             reporter = self.get()
         except Exception as exc:
@@ -73,7 +73,7 @@ class LazyReporter:
                 self._warned.add(text)
                 log.error("OpenMetadata lineage is off for this process: %s", text)
             return ReportResult(error=text, failure=TransientError(text))
-        return reporter.report(report, deadline, replay=replay)
+        return reporter.report(report, deadline, replay=replay, status=status)
 
 
 def build_delivery(get: Optional[OptionGetter] = None, background: bool = True) -> Delivery:

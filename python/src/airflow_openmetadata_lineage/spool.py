@@ -4,11 +4,13 @@ Every report is written here first (`Spool.store`, one atomic file) and delivere
 with a send callable), so a process killed after the hand-off loses nothing: the next drain on the worker
 delivers it. The spool knows files, order, claims and caps; what "delivered" means is the send callable's.
 
-Layout: `<spool_dir>/spool/<deployment>/<created ns>-<pid>-<random>.json`. `<deployment>` is a short hash of
-the OpenMetadata endpoint and the pipeline service, so deployments sharing a host (or a `spool_dir`) never
-deliver each other's records. A record is written to a temp file and renamed into place (readers never see
-half a file); names sort by creation time, so a drain is oldest first. A drainer claims a record by renaming
-it to `<name>.claimed-<pid>` (rename is atomic: exactly one process wins); a record kept for later is
+Layout: `<spool_dir>/spool/<deployment>/<created ns>-<pid>-<random>-<run tag>.json`. `<deployment>` is a
+short hash of the OpenMetadata endpoint and the pipeline service, so deployments sharing a host (or a
+`spool_dir`) never deliver each other's records; `<run tag>` names the DAG run (model.run_tag), so a drain
+finds a run's newer records by name (`newest_of_run`: the delivery layer skips a status a newer one makes
+redundant). A record is written to a temp file and renamed into place (readers never see half a file); names
+sort by creation time, so a drain is oldest first. A drainer claims a record by renaming it to
+`<name>.claimed-<pid>` (rename is atomic: exactly one process wins); a record kept for later is
 rewritten in its place. A claim whose process is gone (killed mid-delivery), or older than
 CLAIM_STALE_SECONDS, is given back. Caps (`spool_max_bytes`, `spool_max_age`, MAX_ENTRIES) are enforced on
 every drain (each hand-off starts one, in the delivery thread), a Retry-After hold included, and on one
@@ -35,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .model import TaskReport
+from .model import TaskReport, run_tag
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,8 @@ class Spool:
                 )
                 return None
             self._ensure_dir()
-            name = f"{time.time_ns():019d}-{os.getpid()}-{_random.token_hex(4)}{SUFFIX}"
+            tag = run_tag(report.dag.dag_id, report.run.run_id)
+            name = f"{time.time_ns():019d}-{os.getpid()}-{_random.token_hex(4)}-{tag}{SUFFIX}"
             path = os.path.join(self.directory, name)
             self._write_atomic(path, data)
             if self.store_trim_one_in and _random.randbelow(self.store_trim_one_in) == 0:
@@ -166,6 +169,31 @@ class Spool:
         except OSError:  # none yet, or the spool_dir is unusable
             return []
         return [os.path.join(self.directory, n) for n in sorted(n for n in names if n.endswith(SUFFIX))]
+
+    def newest_of_run(self, path: str) -> Optional[str]:
+        """The newest waiting record of the same DAG run as the record at `path` (claimed or not), if one
+        newer than it waits; from the names alone (records written before run tags existed have none)."""
+        name = os.path.basename(_unclaimed(path) if CLAIMED in path else path)
+        tag = _run_tag_of(name)
+        if tag is None:
+            return None
+        for other in reversed(self.entries()):  # newest first
+            other_name = os.path.basename(other)
+            if other_name <= name:
+                return None
+            if _run_tag_of(other_name) == tag:
+                return other
+        return None
+
+    def peek(self, path: str) -> Optional[TaskReport]:
+        """The report a waiting record holds, read without claiming it (None: gone meanwhile, or unreadable;
+        a drain deals with it when its turn comes)."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                data: Any = json.load(f)
+            return TaskReport.from_dict(data["report"]) if data.get("format") == FORMAT else None
+        except Exception:
+            return None
 
     def size(self) -> tuple[int, int]:
         """(entries, bytes) currently spooled, claimed ones included."""
@@ -372,6 +400,12 @@ def _created(name: str, fallback: float) -> float:
         return int(name.split("-", 1)[0]) / 1e9
     except ValueError:
         return fallback
+
+
+def _run_tag_of(name: str) -> Optional[str]:
+    """`<created ns>-<pid>-<random>-<run tag>.json` -> the run tag (None for a name without one)."""
+    parts = name[: -len(SUFFIX)].split("-") if name.endswith(SUFFIX) else []
+    return parts[3] if len(parts) == 4 else None
 
 
 def _unclaimed(path: str) -> str:
