@@ -17,7 +17,7 @@ class Plan:
     official_path_tasks: int  # tasks the official backend reports there (its reports are O(DAG^2) requests)
     path_cap: float  # seconds one run of that section may take before it is stopped
     official_path_cap: float  # same, for the official backend (a 20-task report at 300 ms is > 10 min)
-    baseline_repeats: int = 3  # no-lineage runs per latency: the makespan baseline is their median
+    baseline_repeats: int = 5  # runs of none and of ours per latency, in turns (ratio: median of the pairs)
     official_only_first: dict[int, int] = field(
         default_factory=dict
     )  # DAG size -> tasks the official reports

@@ -72,7 +72,12 @@ def _path_cells(results: dict) -> dict[str, dict[str, dict]]:
 
 
 def makespan_ratio(results: dict, latency: str, name: str) -> float | None:
+    """`name`'s makespan over `none`'s at `latency`: the median of the ratios of runs made in turns with
+    `none` (ours), else the ratio of the two medians (one run each)."""
     cells = _path_cells(results).get(latency, {})
+    paired = cells.get(name, {}).get("paired_ratios")
+    if paired:
+        return _median(paired)
     base, cell = cells.get("none", {}).get("makespan"), cells.get(name, {}).get("makespan")
     if not base or cell is None or cells[name].get("only_first"):
         return None

@@ -37,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "build" / "bench"
 
 
+TMPFS = "/dev/shm"
+
+
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -109,74 +112,114 @@ def measure_critical_path(plan: Plan, lab: Lab) -> dict[str, Any]:
     the time the lineage code holds each task, the DAG run's makespan, requests per task, and how many of the
     run's task events the server holds right after it and after the next run (spooled events replay there).
 
-    One world per backend: a warm-up run at 0 ms (pipeline exists, caches warm), then per latency a measured
-    run and, when ours left events undelivered (spooled), a follow-up run at 0 ms. `none` (no lineage) gets
-    the same runs: the baseline makespan.
-    "down" is a measured run against a closed port.
+    One world per backend, each with a warm-up run at 0 ms (pipeline exists, caches warm). `none` (no
+    lineage: the makespan baseline) and ours run in turns, `baseline_repeats` pairs per latency, the pair's
+    order swapped every round: the machine's speed drifts by more than lineage costs (a run's CPU time varies
+    by ~30 % here), and runs next to each other see the same machine, so ours's makespan ratio is the median
+    of the pairs' ratios. The other backends get one measured run per latency. When ours left events
+    undelivered (spooled), a follow-up run at 0 ms replays them. "down": every API connection is reset.
     """
     cells: dict[str, dict[str, dict[str, Any]]] = {}
-    for backend in PATH_BACKENDS:
+    contexts = {}
+    for backend in (NONE, OURS):  # none sends nothing: the emulator's reset for ours's world costs it nothing
+        contexts[backend.name] = lab.fresh(backend, plan.chain_tasks)
+        log(f"critical path, {backend.name}: warm-up")
+        lab.run(contexts[backend.name], time_cap=plan.path_cap)
+    for delay in [*plan.latencies, "down"]:
+        outs = _paired_runs(plan, lab, contexts, delay)
+        spans = {name: [o.makespan for o in runs] for name, runs in outs.items()}
+        ratios = [
+            ours / none for ours, none in zip(spans["ours"], spans["none"]) if ours is not None and none
+        ]
+        for backend in (NONE, OURS):
+            cell = _path_cell(plan, lab, contexts[backend.name], backend, delay, outs[backend.name], 0)
+            if backend is OURS:
+                cell["paired_ratios"] = ratios
+            cells.setdefault(str(delay), {})[backend.name] = cell
+    for backend in (b for b in PATH_BACKENDS if b not in (NONE, OURS)):
         only_first = plan.official_path_tasks if backend.name == "official" else 0
         ctx = lab.fresh(backend, plan.chain_tasks)
         log(f"critical path, {backend.name}: warm-up")
         lab.run(ctx, time_cap=plan.path_cap, only_first=only_first)
         for delay in [*plan.latencies, "down"]:
             log(f"critical path, {backend.name}, {delay}{'' if delay == 'down' else ' ms'}")
-            down = delay == "down"
-            # Down, for the OpenMetadata backends: every API connection is reset at the same endpoint, so the
-            # next run (server back) can replay what was kept for it; the sink: a closed port (the provider
-            # keeps nothing to replay either way).
-            api_url = f"http://127.0.0.1:{closed_port()}/api" if down and backend.sink else None
-            faults = [{"path_regex": "^/api/", "mode": "reset"}] if down and not backend.sink else None
-            cap = plan.official_path_cap if backend.name == "official" else plan.path_cap
-            cap = min(cap, plan.held_cap) if down else cap
-            model = None if down else {"fixed_ms": delay}
-            # The makespan's noise between runs (~0.2 s here) is larger than lineage's share: the baseline and
-            # ours each get the median of the same number of runs.
-            runs = plan.baseline_repeats if backend in (NONE, OURS) else 1
-            outs = [
-                lab.run(
-                    ctx, time_cap=cap, only_first=only_first, latency=model, api_url=api_url, faults=faults
-                )
-                for _ in range(runs)
-            ]
-            spans = sorted(o.makespan for o in outs if o.makespan is not None)
-            out = outs[-1]
-            cell: dict[str, Any] = {
-                "returncode": out.returncode,
-                "stopped": out.returncode is None,
-                "wall_seconds": out.wall_seconds,
-                "makespan": spans[len(spans) // 2] if spans else None,  # median (baseline: of several)
-                "makespans": spans,
-                # every run's tasks (each run's first task is its process's first: imports, first DB read)
-                "critical": [t.critical for o in outs for t in o.tasks],
-                "first_tasks": [o.tasks[0].critical for o in outs if o.tasks],
-                "hook_seconds": [t.hook_seconds for o in outs for t in o.tasks],
-                "task_requests": [t.requests for o in outs for t in o.tasks],
-                "requests": out.requests,  # all of the run's API requests (a background sender's too)
-                "reported": out.reported,
-                "only_first": only_first,
-                "non_2xx": out.non_2xx(),
-                "task_errors": [t.error for t in out.tasks if t.error],
-                "log": out.log,
-            }
-            if backend.name != "none":
-                events_per_task = 2 if backend.sink else 1  # START + COMPLETE | one task status
-                reporting = only_first or plan.chain_tasks
-                cell["expected"] = events_per_task * reporting
-                cell["delivered_after_run"] = lab.delivered(ctx, out)
-                # Only ours keeps undelivered events (its spool) for the next run; servers lose nothing, so a
-                # complete cell needs no follow-up either.
-                cell["followed_up"] = backend is OURS and cell["delivered_after_run"] < cell["expected"]
-                if cell["followed_up"]:
-                    lab.run(ctx, time_cap=cap, only_first=only_first)  # follow-up, server up, 0 ms
-                cell["delivered_after_next"] = lab.delivered(ctx, out)
-            cells.setdefault(str(delay), {})[backend.name] = cell
+            out = _path_run(plan, lab, ctx, backend, delay, only_first)
+            cells.setdefault(str(delay), {})[backend.name] = _path_cell(
+                plan, lab, ctx, backend, delay, [out], only_first
+            )
     return {
         "tasks": plan.chain_tasks,
         "latencies": [str(d) for d in plan.latencies] + ["down"],
         "cells": cells,
     }
+
+
+def _paired_runs(plan: Plan, lab: Lab, contexts: dict, delay: int | str) -> dict[str, list[RunOutcome]]:
+    """`baseline_repeats` runs of none and of ours at `delay`, in turns (none first in even rounds)."""
+    outs: dict[str, list[RunOutcome]] = {"none": [], "ours": []}
+    for round_ in range(plan.baseline_repeats):
+        order = (NONE, OURS) if round_ % 2 == 0 else (OURS, NONE)
+        for backend in order:
+            log(f"critical path, {backend.name}, {delay}{'' if delay == 'down' else ' ms'}, run {round_ + 1}")
+            outs[backend.name].append(_path_run(plan, lab, contexts[backend.name], backend, delay, 0))
+    return outs
+
+
+def _path_run(plan: Plan, lab: Lab, ctx: Any, backend: Any, delay: int | str, only_first: int) -> RunOutcome:
+    down = delay == "down"
+    # Down, for the OpenMetadata backends: every API connection is reset at the same endpoint, so the next
+    # run (server back) can replay what was kept for it; the sink: a closed port (the provider keeps nothing
+    # to replay either way).
+    api_url = f"http://127.0.0.1:{closed_port()}/api" if down and backend.sink else None
+    faults = [{"path_regex": "^/api/", "mode": "reset"}] if down and not backend.sink else None
+    cap = plan.official_path_cap if backend.name == "official" else plan.path_cap
+    cap = min(cap, plan.held_cap) if down else cap
+    model = None if down else {"fixed_ms": delay}
+    return lab.run(ctx, time_cap=cap, only_first=only_first, latency=model, api_url=api_url, faults=faults)
+
+
+def _path_cell(
+    plan: Plan,
+    lab: Lab,
+    ctx: Any,
+    backend: Any,
+    delay: int | str,
+    outs: list[RunOutcome],
+    only_first: int,
+) -> dict[str, Any]:
+    spans = sorted(o.makespan for o in outs if o.makespan is not None)
+    out = outs[-1]
+    cell: dict[str, Any] = {
+        "returncode": out.returncode,
+        "stopped": out.returncode is None,
+        "wall_seconds": out.wall_seconds,
+        "makespan": spans[len(spans) // 2] if spans else None,  # median (none and ours: of several)
+        "makespans": spans,
+        # every run's tasks (each run's first task is its process's first: imports, first DB read)
+        "critical": [t.critical for o in outs for t in o.tasks],
+        "first_tasks": [o.tasks[0].critical for o in outs if o.tasks],
+        "hook_seconds": [t.hook_seconds for o in outs for t in o.tasks],
+        "task_requests": [t.requests for o in outs for t in o.tasks],
+        "requests": out.requests,  # all of the last run's API requests (a background sender's too)
+        "reported": out.reported,
+        "only_first": only_first,
+        "non_2xx": out.non_2xx(),
+        "task_errors": [t.error for t in out.tasks if t.error],
+        "log": out.log,
+    }
+    if backend.name != "none":
+        events_per_task = 2 if backend.sink else 1  # START + COMPLETE | one task status
+        reporting = only_first or plan.chain_tasks
+        cell["expected"] = events_per_task * reporting
+        cell["delivered_after_run"] = lab.delivered(ctx, out)
+        # Only ours keeps undelivered events (its spool) for the next run; servers lose nothing, so a
+        # complete cell needs no follow-up either.
+        cell["followed_up"] = backend is OURS and cell["delivered_after_run"] < cell["expected"]
+        if cell["followed_up"]:
+            cap = min(plan.path_cap, plan.held_cap)
+            lab.run(ctx, time_cap=cap, only_first=only_first)  # follow-up, server up, 0 ms
+        cell["delivered_after_next"] = lab.delivered(ctx, out)
+    return cell
 
 
 def measure_held(plan: Plan, lab: Lab) -> dict[str, dict[str, list[dict]]]:
@@ -246,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_bootstrap:
         bootstrap()
     compile_bytecode()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    # Airflow's SQLite DB (and the spool) on tmpfs where there is one: the VM disk's fsync latency moved a
+    # 20-task run's makespan by up to 1 s (0.3 s median), lineage or not; MWAA's metadata DB is a server.
+    workdir = Path(tempfile.mkdtemp(prefix="bench-", dir=TMPFS if os.path.isdir(TMPFS) else None))
     results: dict = {
         "plan": plan.name,
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

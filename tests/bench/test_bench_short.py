@@ -133,6 +133,8 @@ def test_critical_path_has_numbers_for_every_backend(short_run: dict) -> None:
             assert runs >= 1 and len(cell["critical"]) == path["tasks"] * runs, (latency, name, cell)
             assert all(v > 0 for v in cell["critical"]), (latency, name, cell["critical"])
             assert 0 <= cell["delivered_after_run"] <= cell["delivered_after_next"] <= cell["expected"], cell
+        # ours and the baseline ran in turns: one makespan ratio per pair
+        assert len(cells["ours"]["paired_ratios"]) == len(cells["none"]["makespans"]) >= 1, cells["ours"]
         official = cells["official"]
         assert official["reported"] >= 1 or official["stopped"], (latency, official)
 
