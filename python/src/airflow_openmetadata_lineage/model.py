@@ -320,33 +320,26 @@ def run_tag(dag_id: str, run_id: str) -> str:
 
 def supersedes(newer: TaskReport, older: TaskReport) -> bool:
     """Whether sending `newer`'s run status makes sending `older`'s redundant. OpenMetadata keeps one status
-    per run and each PUT replaces it, so an older status sent first is overwritten anyway; skipping it is
-    safe when `newer` is of the same run and carries every task state `older` speaks for (a task report: its
-    own task instance; a run's final record: every task) at the same try and state, or at a later try."""
+    per run and each PUT replaces it, so an older status sent first is overwritten anyway. Skipping it is
+    safe when `newer` is a task report of the same run that read every task's state (complete: sent as is,
+    or merged where its terminal states beat a stored Pending) and carries `older`'s own task instance at the
+    same state, in its first try. Later tries, and runs' final records, always send their own status: they
+    must win over a terminal state an earlier try left on the server, which only the reporting record does
+    (reporter: the reporting task is authoritative)."""
+    if not (older.task_id and newer.task_id and newer.run.complete and older.try_number == 1):
+        return False
     if (newer.dag.dag_id, newer.run.run_id, newer.run.logical_date_ms) != (
         older.dag.dag_id,
         older.run.run_id,
         older.run.logical_date_ms,
     ):
         return False
-    if older.task_id:
-        own = [
-            tr for tr in older.run.task_runs if (tr.task_id, tr.map_index) == (older.task_id, older.map_index)
-        ]
-    elif newer.task_id:
-        return False  # a run's final record is replaced by a newer final record only
-    else:
-        own = list(older.run.task_runs)
-    if not own:
+    key = (older.task_id, older.map_index)
+    own = [tr for tr in older.run.task_runs if (tr.task_id, tr.map_index) == key]
+    carried = [tr for tr in newer.run.task_runs if (tr.task_id, tr.map_index) == key]
+    if len(own) != 1 or len(carried) != 1:
         return False
-    carried = {(tr.task_id, tr.map_index): tr for tr in newer.run.task_runs}
-    for tr in own:
-        nt = carried.get((tr.task_id, tr.map_index))
-        if nt is None or nt.try_number < tr.try_number:
-            return False
-        if nt.try_number == tr.try_number and nt.state != tr.state:
-            return False
-    return True
+    return (own[0].try_number, own[0].state) == (carried[0].try_number, carried[0].state) == (1, own[0].state)
 
 
 # A mapped task has one TaskStatus: its worst instance decides (Failed, then unfinished, then done).
