@@ -160,6 +160,10 @@ class OMStub:
             ids = set(self.tables.values())
             if edge["fromEntity"]["id"] not in ids or edge["toEntity"]["id"] not in ids:
                 return 404, {"message": "table instance not found"}
+            # the server resolves lineageDetails.pipeline too (as the devkit emulator's put_lineage does)
+            pipe = (edge.get("lineageDetails") or {}).get("pipeline")
+            if pipe and pipe["id"] not in {p["id"] for p in self.pipelines.values()}:
+                return 404, {"message": f"pipeline instance for {pipe['id']} not found"}
             self.edges[(edge["fromEntity"]["id"], edge["toEntity"]["id"])] = edge["lineageDetails"]
             return 200, None
         return 404, {"message": f"no route {method} {path}"}

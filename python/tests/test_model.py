@@ -340,6 +340,25 @@ A_DONE = TaskRunInfo("a", "success")
             _run_report("", A_DONE, TaskRunInfo("b", "failed")),
             False,
         ),
+        # a failure (e.g. after the same try's success record) must overwrite the Successful the server holds
+        (
+            _run_report("a", TaskRunInfo("a", "failed")),
+            _run_report("b", TaskRunInfo("a", "failed"), TaskRunInfo("b", "success")),
+            False,
+        ),
+        # mapped instances are told apart by map_index
+        (
+            replace(_run_report("a", TaskRunInfo("a", "success", map_index=0)), map_index=0),
+            _run_report("b", TaskRunInfo("a", "success", map_index=1)),
+            False,
+        ),
+        (
+            replace(_run_report("a", TaskRunInfo("a", "success", map_index=1)), map_index=1),
+            _run_report(
+                "b", TaskRunInfo("a", "running", map_index=0), TaskRunInfo("a", "success", map_index=1)
+            ),
+            True,
+        ),
         # a record without its own task's state speaks for nothing: it is sent as it is
         (_run_report("a", TaskRunInfo("b", "success")), _run_report("b", TaskRunInfo("b", "success")), False),
     ],

@@ -419,3 +419,20 @@ def test_unknown_sso_principal_is_one_setup_error_not_a_missing_entity(
     cache = DiskCache(str(tmp_path))
     key = reporter.entities.key
     assert cache.get(key("table", DST)) is None and cache.get(key("table", MID))
+
+
+def test_a_report_that_leaves_its_status_to_a_newer_one_still_repairs_a_deleted_pipeline(
+    seeded: OMStub, tmp_path: Path
+) -> None:
+    """status=False (delivery.py: a newer record of the run sends the status) skips the request that used
+    to find a stale cached pipeline: the edge's 404 does it instead, and the edge goes once the pipeline
+    is written again."""
+    run = run_with(("extract", "success"), ("load", None), ("publish", None))
+    new_reporter(seeded, tmp_path).report(report_for("extract", (SRC,), (MID,), run))
+    del seeded.pipelines["MWAA.etl"]  # deleted on the server (a rebuild); this worker's cache still has it
+    seeded.edges.clear()
+    result = new_reporter(seeded, tmp_path).report(report_for("load", (MID,), (DST,), run), status=False)
+    assert (result.error, result.status_sent, result.edges_sent) == (None, False, 1), result
+    assert "MWAA.etl" in seeded.pipelines
+    assert list(seeded.edges) == [(seeded.tables[MID], seeded.tables[DST])]
+    assert not [p for m, p, _, _ in seeded.requests if m == "PUT" and p.endswith("/status")][1:]

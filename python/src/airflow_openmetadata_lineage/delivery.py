@@ -279,19 +279,24 @@ class Delivery:
         return Outcome.DROP, None
 
     def _superseded(self, record: Record) -> bool:
-        """A newer record of the same run waits in the spool and carries this record's task states: its
-        status PUT will replace this one's, so this record sends only its edges. Behind a slow or recovering
-        server that is one status request per run and backlog instead of one per task (each newer record
-        is read once: the drain asks about the same one for each of the run's older records)."""
-        newer = self.spool.newest_of_run(record.path)
-        if newer is None:
-            return False
-        if self._peeked is None or self._peeked[0] != newer:
-            report = self.spool.peek(newer)
-            if report is None:
+        """A newer record of the same run waits in the spool and carries this record's task state: its
+        status PUT will replace this one's, so this record sends only its pipeline and edges. Behind a slow
+        or recovering server that is one status request per run and backlog instead of one per task (the
+        newest record is read once: the drain asks about it for each of the run's older records). Any
+        doubt (unreadable, gone, an error) sends the status."""
+        try:
+            newer = self.spool.newest_of_run(record.path)
+            if newer is None:
                 return False
-            self._peeked = (newer, report)
-        return supersedes(self._peeked[1], record.report)
+            peeked = self._peeked  # one read: another drain of this process may replace it meanwhile
+            if peeked is None or peeked[0] != newer:
+                report = self.spool.peek(newer)
+                if report is None:
+                    return False
+                peeked = self._peeked = (newer, report)
+            return supersedes(peeked[1], record.report)
+        except Exception:
+            return False
 
     def _settled(self) -> None:
         with self._lock:

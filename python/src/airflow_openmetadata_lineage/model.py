@@ -321,11 +321,12 @@ def run_tag(dag_id: str, run_id: str) -> str:
 def supersedes(newer: TaskReport, older: TaskReport) -> bool:
     """Whether sending `newer`'s run status makes sending `older`'s redundant. OpenMetadata keeps one status
     per run and each PUT replaces it, so an older status sent first is overwritten anyway. Skipping it is
-    safe when `newer` is a task report of the same run that read every task's state (complete: sent as is,
-    or merged where its terminal states beat a stored Pending) and carries `older`'s own task instance at the
-    same state, in its first try. Later tries, and runs' final records, always send their own status: they
-    must win over a terminal state an earlier try left on the server, which only the reporting record does
-    (reporter: the reporting task is authoritative)."""
+    safe when `older` reports the first try of a task instance succeeding and `newer` is a task report of the
+    same run that read every task's state (complete) with that instance succeeded in its first try: sent as
+    is, or merged where its Successful beats the Pending the server may hold. Nothing else is folded:
+    failures and later tries must win over a different terminal state on the server (a success a failure
+    overwrites; an earlier try's), which only the reporting record does (the reporting task is
+    authoritative), and a run's final record is the one that settles every task."""
     if not (older.task_id and newer.task_id and newer.run.complete and older.try_number == 1):
         return False
     if (newer.dag.dag_id, newer.run.run_id, newer.run.logical_date_ms) != (
@@ -335,11 +336,9 @@ def supersedes(newer: TaskReport, older: TaskReport) -> bool:
     ):
         return False
     key = (older.task_id, older.map_index)
-    own = [tr for tr in older.run.task_runs if (tr.task_id, tr.map_index) == key]
-    carried = [tr for tr in newer.run.task_runs if (tr.task_id, tr.map_index) == key]
-    if len(own) != 1 or len(carried) != 1:
-        return False
-    return (own[0].try_number, own[0].state) == (carried[0].try_number, carried[0].state) == (1, own[0].state)
+    own = [(tr.try_number, tr.state) for tr in older.run.task_runs if (tr.task_id, tr.map_index) == key]
+    carried = [(tr.try_number, tr.state) for tr in newer.run.task_runs if (tr.task_id, tr.map_index) == key]
+    return own == carried == [(1, "success")]
 
 
 # A mapped task has one TaskStatus: its worst instance decides (Failed, then unfinished, then done).

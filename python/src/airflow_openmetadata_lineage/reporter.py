@@ -145,7 +145,8 @@ class Reporter:
             if status:
                 pipeline = self._status_step(report, pipeline, deadline, replay)
             progress.status = result.status_sent = status
-            self._send_edges(report, edges, pipeline, deadline, result, progress)
+            # Without a status PUT nothing has checked the cached pipeline yet: an edge's 404 may mean it.
+            self._send_edges(report, edges, pipeline, deadline, result, progress, pipeline_checked=status)
         except TransientError as exc:
             result.error, result.failure, result.not_sent = str(exc), exc, progress.not_sent()
             log.warning(
@@ -197,11 +198,21 @@ class Reporter:
         deadline: float,
         result: ReportResult,
         progress: _Progress,
+        pipeline_checked: bool = True,
     ) -> None:
         for inlet, outlet in edges:
             label = f"edge {inlet} -> {outlet}"
             try:
-                if self._send_edge(report, inlet, outlet, pipeline, deadline, result, retry=True):
+                try:
+                    sent = self._send_edge(report, inlet, outlet, pipeline, deadline, result, retry=True)
+                except NotFoundError:
+                    if pipeline_checked or report.status_only:
+                        raise
+                    # The cached pipeline is gone on the server (deleted, re-created): write it, retry once.
+                    pipeline = self.entities.ensure_pipeline(report, deadline, force=True)
+                    pipeline_checked = True
+                    sent = self._send_edge(report, inlet, outlet, pipeline, deadline, result, retry=True)
+                if sent:
                     result.edges_sent += 1
             except IdentityError:
                 raise
