@@ -38,7 +38,7 @@ FULL = Plan(
     official_only_first={50: 1, 200: 1},
     time_cap=400.0,
     held_cap=300.0,
-    baseline_repeats=9,  # pairs: the ratios of one latency spread by +-0.2 here, so their median needs several
+    baseline_repeats=9,  # pairs: one latency's ratios spread by +-0.2 here; their median needs several
 )
 SHORT = Plan(
     name="short",
