@@ -430,7 +430,8 @@ def render(results: dict, plan: Plan) -> str:
 
 
 def _fmt(value: Any) -> str:
-    return "n/a" if value is None else (f"{value:.1f}" if isinstance(value, float) else str(value))
+    # two decimals: a limit of 1.05 or a p95 of 10.04 ms must not print as 1.1 or 10.0
+    return "n/a" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value))
 
 
 def _req_pair(values: list[int]) -> str:
