@@ -102,8 +102,10 @@ def test_200_processes_one_worker(om_sso: OpenMetadataEmulator, idp: IdentitySer
     assert kinds["POST /v1/services/pipelineServices"] == 1 and kinds["POST /v1/pipelines"] == 1, kinds
     assert not kinds["PUT /v1/services/pipelineServices"] and not kinds["PUT /v1/pipelines"], kinds
     assert kinds["GET table"] <= TASKS + 1, kinds
-    # every task's status; each edge looked up and written once per worker, then remembered
-    assert kinds["PUT status"] == PROCESSES, kinds
+    # at least one status per run, at most one per task: a record whose run has a newer waiting record that
+    # carries its state leaves the PUT to that one (delivery.py); each edge looked up and written once per
+    # worker, then remembered
+    assert PROCESSES // TASKS <= kinds["PUT status"] <= PROCESSES, kinds
     assert kinds["GET edge"] == TASKS and kinds["PUT /v1/lineage"] == TASKS, kinds
     assert len(requests) - refused <= 2 * PROCESSES + 2 * (TASKS + 1) + 2, "request storm"
 
@@ -112,6 +114,11 @@ def test_200_processes_one_worker(om_sso: OpenMetadataEmulator, idp: IdentitySer
     statuses = state["statuses"]["mwaa_load.load_dag"]
     assert len(statuses) == PROCESSES // TASKS
     assert all(s["executionStatus"] == "Successful" for s in statuses)
+    assert all(
+        sorted(t["name"] for t in s["taskStatus"] if t["executionStatus"] == "Successful")
+        == [f"t{k:02d}" for k in range(TASKS)]
+        for s in statuses
+    ), "every task of every run Successful"
     assert not list((tmp_path / "spool" / "spool").rglob("*.json")), "nothing should be left in the spool"
 
 

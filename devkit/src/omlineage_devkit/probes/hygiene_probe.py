@@ -59,9 +59,14 @@ def main(spec_path: str) -> None:
         deliver = delivery.deliver
 
         def recorded(
-            rep: TaskReport, deadline: float, replay: bool, deliver: Any = deliver, attempts: Any = attempts
+            rep: TaskReport,
+            deadline: float,
+            replay: bool,
+            status: bool = True,
+            deliver: Any = deliver,
+            attempts: Any = attempts,
         ) -> Any:
-            result = deliver(rep, deadline, replay)
+            result = deliver(rep, deadline, replay, status)
             attempts.append(result)
             return result
 

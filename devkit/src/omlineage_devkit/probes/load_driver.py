@@ -49,8 +49,8 @@ def _child(spec: dict[str, Any], index: int, barrier: Any, results: Any) -> None
         attempts: list[Any] = []  # what this process's thread delivered (its own record, maybe others')
         deliver = delivery.deliver
 
-        def recorded(rep: Any, deadline: float, replay: bool) -> Any:
-            result = deliver(rep, deadline, replay)
+        def recorded(rep: Any, deadline: float, replay: bool, status: bool = True) -> Any:
+            result = deliver(rep, deadline, replay, status)
             attempts.append(result)
             return result
 
