@@ -172,10 +172,15 @@ def _path_run(plan: Plan, lab: Lab, ctx: Any, backend: Any, delay: int | str, on
     # to replay either way).
     api_url = f"http://127.0.0.1:{closed_port()}/api" if down and backend.sink else None
     faults = [{"path_regex": "^/api/", "mode": "reset"}] if down and not backend.sink else None
-    cap = plan.official_path_cap if backend.name == "official" else plan.path_cap
-    cap = min(cap, plan.held_cap) if down else cap
     model = None if down else {"fixed_ms": delay}
+    cap = _path_cap(plan, backend, delay)
     return lab.run(ctx, time_cap=cap, only_first=only_first, latency=model, api_url=api_url, faults=faults)
+
+
+def _path_cap(plan: Plan, backend: Any, delay: int | str) -> float:
+    """Seconds one run of `backend` at `delay` may take (its follow-up too) before it is stopped."""
+    cap = plan.official_path_cap if backend.name == "official" else plan.path_cap
+    return min(cap, plan.held_cap) if delay == "down" else cap
 
 
 def _path_cell(
@@ -215,9 +220,8 @@ def _path_cell(
         # Only ours keeps undelivered events (its spool) for the next run; servers lose nothing, so a
         # complete cell needs no follow-up either.
         cell["followed_up"] = backend is OURS and cell["delivered_after_run"] < cell["expected"]
-        if cell["followed_up"]:
-            cap = min(plan.path_cap, plan.held_cap)
-            lab.run(ctx, time_cap=cap, only_first=only_first)  # follow-up, server up, 0 ms
+        if cell["followed_up"]:  # follow-up, server up, 0 ms
+            lab.run(ctx, time_cap=_path_cap(plan, backend, delay), only_first=only_first)
         cell["delivered_after_next"] = lab.delivered(ctx, out)
     return cell
 
