@@ -131,9 +131,8 @@ class Delivery:
         self._hold_until = 0.0  # time.monotonic() until which the thread takes no record (hold=True)
         self._unkept: list[tuple[str, TaskReport]] = []  # reports the spool could not keep, sent from memory
         self._own: dict[str, bool] = {}  # records this process handed off, not yet settled -> wait at exit?
-        self._peeked: Optional[tuple[str, TaskReport]] = (
-            None  # the newest record of a run, read by _superseded
-        )
+        # the newest record of a run, read by _superseded (each of the run's older records asks about it)
+        self._peeked: Optional[tuple[str, TaskReport]] = None
         atexit.register(self._at_exit)
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._after_fork)
@@ -284,10 +283,10 @@ class Delivery:
         or recovering server that is one status request per run and backlog instead of one per task (the
         newest record is read once: the drain asks about it for each of the run's older records). Any
         doubt (unreadable, gone, an error) sends the status."""
+        newer = record.newer
+        if newer is None:
+            return False
         try:
-            newer = self.spool.newest_of_run(record.path)
-            if newer is None:
-                return False
             peeked = self._peeked  # one read: another drain of this process may replace it meanwhile
             if peeked is None or peeked[0] != newer:
                 report = self.spool.peek(newer)

@@ -7,11 +7,11 @@ delivers it. The spool knows files, order, claims and caps; what "delivered" mea
 Layout: `<spool_dir>/spool/<deployment>/<created ns>-<pid>-<random>-<run tag>.json`. `<deployment>` is a
 short hash of the OpenMetadata endpoint and the pipeline service, so deployments sharing a host (or a
 `spool_dir`) never deliver each other's records; `<run tag>` names the DAG run (model.run_tag), so a drain
-finds a run's newer records by name (`newest_of_run`: the delivery layer skips a status a newer one makes
-redundant). A record is written to a temp file and renamed into place (readers never see half a file); names
-sort by creation time, so a drain is oldest first. A drainer claims a record by renaming it to
-`<name>.claimed-<pid>` (rename is atomic: exactly one process wins); a record kept for later is
-rewritten in its place. A claim whose process is gone (killed mid-delivery), or older than
+finds a run's newer records by name (`Record.newer`, from the drain's own listing: the delivery layer skips
+a status a newer one makes redundant). A record is written to a temp file and renamed into place (readers
+never see half a file); names sort by creation time, so a drain is oldest first. A drainer claims a record
+by renaming it to `<name>.claimed-<pid>` (rename is atomic: exactly one process wins); a record kept for
+later is rewritten in its place. A claim whose process is gone (killed mid-delivery), or older than
 CLAIM_STALE_SECONDS, is given back. Caps (`spool_max_bytes`, `spool_max_age`, MAX_ENTRIES) are enforced on
 every drain (each hand-off starts one, in the delivery thread), a Retry-After hold included, and on one
 hand-off in STORE_TRIM_ONE_IN: a trim reads every record's size, and a backlog is largest exactly when the
@@ -68,6 +68,7 @@ class Record:
     report: TaskReport
     deliveries: int  # earlier attempts that ended in KEEP (0: fresh from a hand-off)
     created: float = 0.0  # epoch seconds of the hand-off
+    newer: Optional[str] = None  # the newest record of the same DAG run waiting behind this one, if any
 
 
 @dataclass
@@ -170,28 +171,11 @@ class Spool:
             return []
         return [os.path.join(self.directory, n) for n in sorted(n for n in names if n.endswith(SUFFIX))]
 
-    def newest_of_run(self, path: str) -> Optional[str]:
-        """The newest waiting record of the same DAG run as the record at `path` (claimed or not), if one
-        newer than it waits; from the names alone (records written before run tags existed have none)."""
-        name = os.path.basename(_unclaimed(path) if CLAIMED in path else path)
-        tag = _run_tag_of(name)
-        if tag is None:
-            return None
-        for other in reversed(self.entries()):  # newest first
-            other_name = os.path.basename(other)
-            if other_name <= name:
-                return None
-            if _run_tag_of(other_name) == tag:
-                return other
-        return None
-
     def peek(self, path: str) -> Optional[TaskReport]:
         """The report a waiting record holds, read without claiming it (None: gone meanwhile, or unreadable;
         a drain deals with it when its turn comes)."""
         try:
-            with open(path, encoding="utf-8") as f:
-                data: Any = json.load(f)
-            return TaskReport.from_dict(data["report"]) if data.get("format") == FORMAT else None
+            return _read(path)[0]
         except Exception:
             return None
 
@@ -307,10 +291,11 @@ class Spool:
                 self.trim()
             if self.backoff_until() > time.time():
                 return stats
-            for path in self.entries()[:limit]:
+            waiting = self.entries()
+            for path in waiting[:limit]:
                 if deadline is not None and time.monotonic() >= deadline:
                     break
-                if not self._deliver_one(path, send, stats):
+                if not self._deliver_one(path, send, stats, _newest_of_run(path, waiting)):
                     break
         except Exception as exc:
             self._io_failed("drain stopped", exc)
@@ -324,8 +309,8 @@ class Spool:
             )
         return stats
 
-    def _deliver_one(self, path: str, send: Send, stats: DrainStats) -> bool:
-        """Deliver one record; False when the drain should stop."""
+    def _deliver_one(self, path: str, send: Send, stats: DrainStats, newer: Optional[str] = None) -> bool:
+        """Deliver one record (`newer`: its run's newest waiting record); False when the drain should stop."""
         claimed = f"{path}{CLAIMED}{os.getpid()}"
         try:
             os.rename(path, claimed)  # atomic: if another process got there first, this raises
@@ -338,7 +323,7 @@ class Spool:
             return True
         report, deliveries, created = loaded
         try:
-            outcome, retry_after = send(Record(path, report, deliveries, created))
+            outcome, retry_after = send(Record(path, report, deliveries, created, newer))
         except Exception as exc:  # a record that breaks delivery must not block the queue forever
             log.warning(
                 "OpenMetadata lineage: spool: dropped a record that failed with %s", type(exc).__name__
@@ -373,16 +358,12 @@ class Spool:
 
     def _load(self, path: str) -> Optional[tuple[TaskReport, int, float]]:
         try:
-            with open(path, encoding="utf-8") as f:
-                data: Any = json.load(f)
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise ValueError("unknown spool format")
-            created = float(data.get("created", 0))
+            report, deliveries, created = _read(path)
             if time.time() - created > self.max_age:
                 _unlink(path)
                 log.warning("OpenMetadata lineage: spool: dropped a record older than spool_max_age")
                 return None
-            return TaskReport.from_dict(data["report"]), int(data.get("deliveries") or 0), created
+            return report, deliveries, created
         except Exception as exc:
             log.warning("OpenMetadata lineage: spool: dropped an unreadable record (%s)", type(exc).__name__)
             _unlink(path)
@@ -400,6 +381,35 @@ def _created(name: str, fallback: float) -> float:
         return int(name.split("-", 1)[0]) / 1e9
     except ValueError:
         return fallback
+
+
+def _read(path: str) -> tuple[TaskReport, int, float]:
+    """(report, deliveries, created) of the record at `path`; raises when it is unreadable."""
+    with open(path, encoding="utf-8") as f:
+        data: Any = json.load(f)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError("unknown spool format")
+    return (
+        TaskReport.from_dict(data["report"]),
+        int(data.get("deliveries") or 0),
+        float(data.get("created", 0)),
+    )
+
+
+def _newest_of_run(path: str, waiting: list[str]) -> Optional[str]:
+    """The newest of `waiting` (a listing, oldest first) that is of the same DAG run as `path` and newer than
+    it; from the names alone (records written before run tags existed have none)."""
+    name = os.path.basename(path)
+    tag = _run_tag_of(name)
+    if tag is None:
+        return None
+    for other in reversed(waiting):  # newest first
+        other_name = os.path.basename(other)
+        if other_name <= name:
+            return None
+        if _run_tag_of(other_name) == tag:
+            return other
+    return None
 
 
 def _run_tag_of(name: str) -> Optional[str]:
