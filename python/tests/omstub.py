@@ -4,10 +4,11 @@ It keeps just enough state to check what the reporter sends and in what order: s
 when it exists), pipelines (with `sourceHash` and task names; POST creates, PATCH applies add/replace/remove
 JSON Patch operations), statuses per timestamp (PUT replaces; unknown task names -> 400), tables, edges
 (PUT replaces the details, getLineageEdge reads them, PATCH applies JSON Patch). The update rules are the
-real server's (see tests/emulators/openmetadata.py, which cites them); this stub only keeps their shape.
+real server's (see devkit/src/omlineage_devkit/emulators/openmetadata.py, which cites them); this stub only
+keeps their shape.
 Faults: `fail_next[path_prefix] = [status, ...]`, `delay` seconds before every answer, `valid_tokens`
 (others get 401).
-Not emulated: body schemas (tests/emulators/openmetadata.py validates with the official models), FQN quoting
+Not emulated: body schemas (the devkit emulator validates with the official models), FQN quoting
 beyond the pipeline name, search, pagination, versions.
 """
 
@@ -160,7 +161,8 @@ class OMStub:
             ids = set(self.tables.values())
             if edge["fromEntity"]["id"] not in ids or edge["toEntity"]["id"] not in ids:
                 return 404, {"message": "table instance not found"}
-            # the server resolves lineageDetails.pipeline too (as the devkit emulator's put_lineage does)
+            # openmetadata-service LineageRepository.addLineage resolves lineageDetails.pipeline with
+            # Entity.getEntityReferenceById(..., NON_DELETED): an unknown or deleted pipeline is a 404
             pipe = (edge.get("lineageDetails") or {}).get("pipeline")
             if pipe and pipe["id"] not in {p["id"] for p in self.pipelines.values()}:
                 return 404, {"message": f"pipeline instance for {pipe['id']} not found"}

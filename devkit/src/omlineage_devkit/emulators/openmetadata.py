@@ -28,7 +28,9 @@ Update rules, as the real server applies them (openmetadata-service, cited by cl
 - `PATCH /v1/pipelines/{id}` applies a JSON Patch (RFC 6902) to the stored entity; id, name, FQN and
   service cannot change; the result must be a valid Pipeline.
 - `PUT /v1/lineage` replaces the stored `lineageDetails` of the edge (`LineageRepository.addLineage`
-  inserts the request's details over the stored row and sets createdAt/createdBy again);
+  inserts the request's details over the stored row and sets createdAt/createdBy again; both ends and
+  `lineageDetails.pipeline` are resolved with `Entity.getEntityReferenceById(..., NON_DELETED)` first, so
+  an unknown or deleted one is a 404);
   `GET /v1/lineage/getLineageEdge/{fromId}/{toId}` answers `{"edge": <lineageDetails>}` or 404 "Lineage
   edge not found between ..."; `PATCH /v1/lineage/{fromEntity}/{fromId}/{toEntity}/{toId}` applies a JSON
   Patch to the stored details (`LineageRepository.patchLineageEdge`). On every write, column lineage naming
