@@ -308,10 +308,11 @@ def test_a_backlog_of_one_run_sends_one_status_and_every_edge(stub: OMStub, tmp_
     assert lineage.spool.entries() == []
 
 
-def test_a_newer_record_that_lacks_a_task_state_does_not_replace_its_status(
+def test_a_newer_record_that_read_a_task_before_its_commit_does_not_fold_it(
     stub: OMStub, tmp_path: Path
 ) -> None:
-    """The newer record read `load` as still running (its commit came later): load's own status is sent."""
+    """The newer record read `load` as still running (its commit came later): load's own status is sent
+    first, then the newer record's as it read it (the run's final record settles `load` later)."""
     stub.seed_tables(*(f"db.s.t{n}" for n in range(4)))
     lineage = delivery(stub.url, tmp_path, background=False)
     stub.fail_next["/v1/system"] = [503]
