@@ -323,10 +323,16 @@ def test_slow_server_task_succeeds_within_budget(airflow_home: Path) -> None:
         )
     ]
     assert len(took) == attempts and all(t <= 1.0 + 0.3 for t in took), took
-    # nothing lost: both task reports and the run's record wait in this deployment's spool for the next drain
+    # Nothing lost: this deployment's spool keeps, for the next drain, the run's record and a record of
+    # every task's success (a record whose status a newer waiting one carries may go once its pipeline and
+    # edges are sent: here extract's, delivered at exit behind load's).
     endpoint = load_config(
         mapping_getter({"airflow_service_name": "MWAA", "openmetadata_api_endpoint": stub.url})
     )
-    kept = list((airflow_home / "spool" / "spool" / deployment_key(endpoint.endpoint, "MWAA")).glob("*.json"))
-    tasks = sorted(json.loads(p.read_text())["report"]["task_id"] for p in kept)
-    assert tasks == ["", "extract", "load"], tasks
+    kept = [
+        json.loads(p.read_text())["report"]
+        for p in (airflow_home / "spool" / "spool" / deployment_key(endpoint.endpoint, "MWAA")).glob("*.json")
+    ]
+    assert "" in {r["task_id"] for r in kept}, "the run's final record is kept"
+    carried = {(tr["task_id"], tr["state"]) for r in kept for tr in r["run"]["task_runs"]}
+    assert {("extract", "success"), ("load", "success")} <= carried, carried

@@ -22,7 +22,7 @@ from omlineage_devkit.ports import closed_url
 from airflow_openmetadata_lineage.auth.noauth import NoAuthProvider
 from airflow_openmetadata_lineage.client import OpenMetadataClient
 from airflow_openmetadata_lineage.config import LineageConfig, deployment_key
-from airflow_openmetadata_lineage.delivery import Delivery
+from airflow_openmetadata_lineage.delivery import QUIET_SECONDS, Delivery
 from airflow_openmetadata_lineage.model import DagInfo, RunInfo, TaskInfo, TaskReport, TaskRunInfo
 from airflow_openmetadata_lineage.reporter import Reporter
 from airflow_openmetadata_lineage.spool import Spool
@@ -50,12 +50,14 @@ def config(url: str, spool_dir: Path, budget: float = 5.0) -> LineageConfig:
     )
 
 
-def delivery(url: str, spool_dir: Path, background: bool = True, budget: float = 5.0) -> Delivery:
+def delivery(
+    url: str, spool_dir: Path, background: bool = True, budget: float = 5.0, quiet: float = QUIET_SECONDS
+) -> Delivery:
     """What runtime.build_delivery makes of a config, for one deployment."""
     cfg = config(url, spool_dir, budget)
     reporter = Reporter(cfg, OpenMetadataClient(cfg, NoAuthProvider(cfg)))
     spool = Spool(str(spool_dir), 1 << 20, 3600.0, deployment=deployment_key(url, "MWAA"))
-    return Delivery(spool, reporter.report, budget, background=background)
+    return Delivery(spool, reporter.report, budget, background=background, quiet=quiet)
 
 
 def status_puts(stub: OMStub) -> list[dict[str, Any]]:
@@ -322,3 +324,63 @@ def test_a_newer_record_that_read_a_task_before_its_commit_does_not_fold_it(
     first, second = status_puts(stub)
     assert {s["name"]: s["executionStatus"] for s in first["taskStatus"]}["load"] == "Successful"
     assert {s["name"]: s["executionStatus"] for s in second["taskStatus"]}["load"] == "Pending"
+
+
+def _chain_states(upto: int) -> dict[str, str]:
+    names = [t.task_id for t in CHAIN.tasks]
+    return {name: "success" if i <= upto else "queued" for i, name in enumerate(names)}
+
+
+def test_hand_offs_in_quick_succession_wait_for_a_pause_then_send_one_status(
+    stub: OMStub, tmp_path: Path
+) -> None:
+    """A process that runs tasks one after another (`dags test`): the thread sends nothing while the
+    hand-offs keep coming (no GIL taken from the next task), then the run's newest record carries them all."""
+    stub.seed_tables(*(f"db.s.t{n}" for n in range(4)))
+    lineage = delivery(stub.url, tmp_path, quiet=0.4)
+    for n, task in enumerate(t.task_id for t in CHAIN.tasks):
+        assert lineage.hand_off(chain_report(task, _chain_states(n)), hold=True)
+        lineage.release()  # the success hook, after the commit
+        time.sleep(0.1)
+    assert stub.requests == [], "nothing is sent while tasks keep finishing"
+    deadline = time.monotonic() + 10
+    while len(stub.edges) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)  # the pause: delivered without anyone settling
+    assert lineage.settle(time.monotonic() + 10)
+    assert len(status_puts(stub)) == 1
+    assert task_states(stub) == {"extract": "Successful", "load": "Successful", "publish": "Successful"}
+    assert len(stub.edges) == 3 and lineage.spool.entries() == []
+
+
+def test_a_pause_that_never_comes_delays_delivery_at_most_max_defer(stub: OMStub, tmp_path: Path) -> None:
+    lineage = delivery(stub.url, tmp_path, budget=1.0, quiet=0.5)  # max_defer: min(2 s, the budget)
+    started = time.monotonic()
+    first_put = None
+    ts = T0
+    while time.monotonic() - started < 3.0:
+        ts += 1
+        lineage.hand_off(report(ts=ts))
+        if first_put is None and status_puts(stub):
+            first_put = time.monotonic() - started
+        time.sleep(0.05)
+    assert first_put is not None and first_put < 2.0, first_put
+    assert lineage.settle(time.monotonic() + 20)
+
+
+def test_a_failure_is_sent_without_waiting_for_a_pause(stub: OMStub, tmp_path: Path) -> None:
+    lineage = delivery(stub.url, tmp_path, quiet=30.0)
+    assert lineage.hand_off(report(state="failed"), hold=True)
+    started = time.monotonic()
+    lineage.release(now=True)  # the failure hook: no later moment to wait for
+    while not status_puts(stub) and time.monotonic() < started + 5:
+        time.sleep(0.02)
+    # well before the pause ends or MAX_DEFER_SECONDS (2 s) would send it anyway
+    assert time.monotonic() - started < 1.5 and task_states(stub) == {"extract": "Failed"}
+
+
+def test_settle_does_not_wait_for_a_pause(stub: OMStub, tmp_path: Path) -> None:
+    lineage = delivery(stub.url, tmp_path, quiet=30.0)
+    assert lineage.hand_off(report())
+    started = time.monotonic()
+    assert lineage.settle(time.monotonic() + 10)
+    assert time.monotonic() - started < 1.5 and task_states(stub) == {"extract": "Successful"}

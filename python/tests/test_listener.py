@@ -294,7 +294,7 @@ def test_the_success_hook_releases_the_backends_held_record(
     stub: OMStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the delivery thread (as in a task process): the backend's record waits for the success hook, and
-    goes as soon as the hook returns, not one time budget (here 30 s) later."""
+    goes once the hand-offs pause after it (delivery.QUIET_SECONDS), not one time budget (here 30 s) later."""
     stub.seed_tables("db.s.c.a", "db.s.c.b", "db.s.c.c")
     options = {
         "airflow_service_name": "af",
@@ -318,6 +318,33 @@ def test_the_success_hook_releases_the_backends_held_record(
     while not status_puts(stub) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert [task_states(body)["extract"] for body in status_puts(stub)] == ["Successful"]
+    assert built.settle(time.monotonic() + 10)
+
+
+def test_the_failure_hook_sends_at_once(
+    stub: OMStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure is not left for a pause in the hand-offs (on Airflow 2's forked runner the process leaves
+    without one, before the next task on the worker would replay it)."""
+    options = {
+        "airflow_service_name": "af",
+        "openmetadata_api_endpoint": stub.url,
+        "spool_dir": str(tmp_path / "spool"),
+        "time_budget": "30",
+    }
+    built = runtime.build_delivery(config.mapping_getter(options), background=True)
+    built.quiet = 30.0  # a pause that would never come in time
+    monkeypatch.setattr(runtime, "get_delivery", lambda: built)
+    _, tasks = three_tasks()
+    ti = FakeTI(tasks["extract"], "failed")
+    FakeDagRun([ti, FakeTI(tasks["load"], None), FakeTI(tasks["report"], None)])
+    started = time.monotonic()
+    listener.Airflow2Listener().on_task_instance_failed(None, ti, RuntimeError("boom"), session=None)
+    while not status_puts(stub) and time.monotonic() < started + 5:
+        time.sleep(0.02)
+    # well before delivery.MAX_DEFER_SECONDS (2 s) would have sent it anyway
+    assert time.monotonic() - started < 1.5, "the failure waited for a pause"
+    assert [task_states(body)["extract"] for body in status_puts(stub)] == ["Failed"]
     assert built.settle(time.monotonic() + 10)
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import pytest
 
 from airflow_openmetadata_lineage.model import (
+    ColumnLineage,
     DagInfo,
     RunInfo,
     TaskInfo,
@@ -235,6 +236,19 @@ def test_task_report_round_trips_through_json() -> None:
     assert TaskReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
 
 
+def test_to_dict_is_what_asdict_makes_and_shares_nothing_mutable() -> None:
+    """The spool record's shape: to_dict is a fast asdict, every field included (a new one too)."""
+    extra = {"sql": {"dialect": "postgres", "statements": ["select 1"]}}
+    column = ColumnLineage("s.d.x.a", "s.d.x.b", "total", ("amount", "tax"), "sum(amount)")
+    report = TaskReport(
+        DAG, RUN, "load", ("s.d.x.a",), ("s.d.x.b",), 2, 0, 3, extra, (column,), status_only=True
+    )
+    assert report.to_dict() == asdict(report)
+    copied = report.to_dict()["extra"]
+    copied["sql"]["statements"].append("drop table x")
+    assert extra["sql"]["statements"] == ["select 1"]
+
+
 ORACLE = """
 import json, sys
 from metadata.generated.schema.api.services.createPipelineService import CreatePipelineServiceRequest
@@ -334,6 +348,9 @@ A_DONE = TaskRunInfo("a", "success")
             _run_report("b", TaskRunInfo("a", "success", try_number=2)),
             False,
         ),
+        # the run's final record read every task: it carries a's success (a process that ran the whole run,
+        # `dags test`, spools it behind the task records)
+        (_run_report("a", A_DONE), _run_report("", A_DONE, TaskRunInfo("b", "success")), True),
         # a run's final record always sends its own
         (
             _run_report("", A_DONE, TaskRunInfo("b", "failed")),

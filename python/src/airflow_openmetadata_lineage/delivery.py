@@ -11,6 +11,13 @@ for a hold: the thread takes no record until the adapter says the state is commi
 success listener) or one time budget passed, so the task's path up to the commit never shares the process
 (and its GIL) with a delivery.
 
+After that the thread waits for a pause in the hand-offs (QUIET_SECONDS without a new one), at most
+MAX_DEFER_SECONDS: a process that runs tasks one after another (`airflow dags test`, a scheduler finishing
+runs) would otherwise deliver in the middle of its next tasks, taking the GIL from them, and send one status
+per task where the run's newest record carries them all. Nothing waits longer for it: a process that is
+about to go (`settle`, the exit) and a failure (`release(now=True)`) end the pause at once, and every record
+is durable in the spool meanwhile.
+
 Where to wait (`settle`) is the adapters' choice: only where Airflow has committed the task's state already
 (Airflow 2: the success listener, after the task instance is saved; Airflow 3: the success and retry
 listeners, after the task runner sent SucceedTask / RetryTask). A process that exits normally waits at exit
@@ -38,6 +45,12 @@ from .model import TaskReport, supersedes
 from .spool import Outcome, Record, Spool
 
 log = logging.getLogger(__name__)
+
+# The delivery thread starts once hand-offs pause this long (a chain of tasks in one process hands off every
+# few tens of ms), and delivers anyway once the first record waited MAX_DEFER_SECONDS. Both are shorter than
+# the staleness bound below which a record still counts as fresh (one time budget, 5 s by default).
+QUIET_SECONDS = 0.5
+MAX_DEFER_SECONDS = 2.0
 
 # Report one record: (report, deadline, replay, status) -> a result with `.error` / `.failure`
 # (Reporter.report; status=False: a newer record of the run carries this one's status, send the rest only).
@@ -111,6 +124,7 @@ class Delivery:
         time_budget: float,
         marks: Optional[ReportMarks] = None,
         background: bool = True,
+        quiet: float = QUIET_SECONDS,
     ) -> None:
         self.spool = spool
         self.deliver = deliver
@@ -122,6 +136,8 @@ class Delivery:
         self.reporter: Optional[Any] = (
             None  # set by runtime.py (a LazyReporter): the adapters read its config
         )
+        self.quiet = quiet  # 0: deliver as soon as a hold ends (tests that watch the thread)
+        self.max_defer = min(MAX_DEFER_SECONDS, time_budget)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._thread: Optional[threading.Thread] = None
@@ -129,6 +145,9 @@ class Delivery:
         self._in_flight: Optional[str] = None
         self._stop_after_own = False  # set by settle(): the process is about to go, take no one else's record
         self._hold_until = 0.0  # time.monotonic() until which the thread takes no record (hold=True)
+        self._last_hand_off = 0.0  # time.monotonic() of the newest hand-off: the thread waits for a pause
+        self._deferred_since: Optional[float] = None  # when the thread began waiting for that pause
+        self._due_now = False  # settle() or release(now=True): no pause to wait for
         self._unkept: list[tuple[str, TaskReport]] = []  # reports the spool could not keep, sent from memory
         self._own: dict[str, bool] = {}  # records this process handed off, not yet settled -> wait at exit?
         # the newest record of a run, read by _superseded (each of the run's older records asks about it)
@@ -156,6 +175,8 @@ class Delivery:
             path = self.spool.store(report)
             with self._lock:
                 self._stop_after_own = False
+                self._due_now = False
+                self._last_hand_off = time.monotonic()
                 if hold:
                     self._hold_until = max(self._hold_until, started + self.time_budget)
                 if path is None:  # the spool can't keep it (disk full, read-only, too big): send it anyway
@@ -177,10 +198,13 @@ class Delivery:
             log.warning("OpenMetadata lineage: hand-off failed (%s)", type(exc).__name__)
             return False
 
-    def release(self) -> None:
-        """Airflow has committed the task's state: the thread may send (ends a `hand_off(hold=True)`)."""
+    def release(self, now: bool = False) -> None:
+        """Airflow has committed the task's state: the thread may send (ends a `hand_off(hold=True)`) once
+        the hand-offs pause. `now=True`: without waiting for the pause (a failure: there is no later moment,
+        and it is news worth having at once)."""
         with self._lock:
             self._hold_until = 0.0
+            self._due_now = self._due_now or now
             self._changed.notify_all()
 
     def settle(self, deadline: Optional[float] = None) -> bool:
@@ -190,6 +214,7 @@ class Delivery:
         deadline = deadline if deadline is not None else time.monotonic() + self.time_budget
         with self._lock:
             self._hold_until = 0.0
+            self._due_now = True
             self._changed.notify_all()
             # Ours are the newest records, delivered after the older ones; once they are done the thread takes
             # no other process's record, so the process never leaves one half sent.
@@ -218,7 +243,7 @@ class Delivery:
         while deadline is None or time.monotonic() < deadline:
             with self._lock:
                 if background:
-                    self._wait_for_release()
+                    self._wait_until_due()
                 if background and self._stop_after_own and not self._own:
                     break  # the process is about to go: what is left is the next drain's
             # One record per pass: whoever settles on it learns its fate once the spool has finished with it.
@@ -231,14 +256,24 @@ class Delivery:
                 break
         return delivered + self._send_unkept()
 
-    def _wait_for_release(self) -> None:
-        """(Lock held.) Wait while a hand-off made before Airflow's commit holds the thread."""
-        while self._hold_until:
-            left = self._hold_until - time.monotonic()
-            if left <= 0:
+    def _wait_until_due(self) -> None:
+        """(Lock held.) Wait while a hand-off made before Airflow's commit holds the thread, then until the
+        hand-offs pause (bounded by max_defer from the first wait of this drain)."""
+        while True:
+            now = time.monotonic()
+            if self._hold_until:
+                if now < self._hold_until:
+                    self._changed.wait(self._hold_until - now)
+                    continue
                 self._hold_until = 0.0
+            if self._due_now or self.quiet <= 0:
                 return
-            self._changed.wait(left)
+            if self._deferred_since is None:
+                self._deferred_since = now
+            due = min(self._last_hand_off + self.quiet, self._deferred_since + self.max_defer)
+            if now >= due:
+                return
+            self._changed.wait(due - now)
 
     def _send_unkept(self) -> int:
         """Reports the spool could not keep: one attempt each, from memory (nothing to replay them from)."""
@@ -322,6 +357,7 @@ class Delivery:
             except Exception as exc:  # the thread must end cleanly whatever happens
                 log.warning("OpenMetadata lineage: delivery stopped (%s)", type(exc).__name__)
             with self._lock:
+                self._deferred_since = None  # the spool is done with: the next hand-off waits afresh
                 if self._more:
                     continue  # a hand-off came in meanwhile
                 # What is left (kept after a failure, or claimed by another process) is the spool's now: a
@@ -346,6 +382,9 @@ class Delivery:
         self._in_flight = None
         self._stop_after_own = False
         self._hold_until = 0.0
+        self._last_hand_off = 0.0
+        self._deferred_since = None
+        self._due_now = False
         self._unkept = []
         self._own = {}
         self._peeked = None

@@ -55,9 +55,10 @@ def _report(ti: Any, state: str, session: Any) -> None:
         _hand_off(delivery, ti, state, session, committed, started + delivery.time_budget)
     finally:
         # The backend's record (handed off before the commit) may go now: after a success the state is
-        # committed; after a failure there is no later moment to wait for. Last: the woken thread must not
-        # take the GIL from the rest of this hook.
-        delivery.release()
+        # committed (it goes once the hand-offs pause: the process may run the next task); after a failure
+        # there is no later moment to wait for. Last: the woken thread must not take the GIL from the rest of
+        # this hook.
+        delivery.release(now=state != "success")
 
 
 def _hand_off(delivery: Any, ti: Any, state: str, session: Any, committed: bool, deadline: float) -> None:

@@ -7,10 +7,11 @@ AddLineageRequest); python/tests validate them against the official generated mo
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import lru_cache
 from typing import Any, Optional
 from urllib.parse import quote, urlencode
@@ -85,7 +86,9 @@ class TaskReport:
     status_only: bool = False  # the DAG's structure is unknown (dag.tasks empty): never write the pipeline
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """`dataclasses.asdict(self)` at a quarter of its cost (~0.1 ms for a 20-task DAG): it runs on the
+        task's path (the spool record)."""
+        return _plain(self)  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TaskReport:
@@ -108,6 +111,25 @@ class TaskReport:
                 ),
             }
         )
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """What `asdict` makes of a value in these dataclasses: dataclasses become dicts, tuples are rebuilt
+    around converted items, dicts are copied deeply; strings, numbers and None are shared (immutable)."""
+    kind = type(value)
+    if kind in (str, int, float, bool, type(None)):
+        return value
+    names = _FIELD_NAMES.get(kind)
+    if names is None and is_dataclass(value):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if kind is tuple:
+        return tuple(_plain(item) for item in value)
+    return copy.deepcopy(value)  # `extra` and anything else asdict would deep-copy
 
 
 # -- server versions the request shapes fit ----------------------------------------------------------------
@@ -321,13 +343,13 @@ def run_tag(dag_id: str, run_id: str) -> str:
 def supersedes(newer: TaskReport, older: TaskReport) -> bool:
     """Whether sending `newer`'s run status makes sending `older`'s redundant. OpenMetadata keeps one status
     per run and each PUT replaces it, so an older status sent first is overwritten anyway. Skipping it is
-    safe when `older` reports the first try of a task instance succeeding and `newer` is a task report of the
-    same run that read every task's state (complete) with that instance succeeded in its first try: sent as
-    is, or merged where its Successful beats the Pending the server may hold. Nothing else is folded:
-    failures and later tries must win over a different terminal state on the server (a success a failure
-    overwrites; an earlier try's), which only the reporting record does (the reporting task is
-    authoritative), and a run's final record is the one that settles every task."""
-    if not (older.task_id and newer.task_id and newer.run.complete and older.try_number == 1):
+    safe when `older` reports the first try of a task instance succeeding and `newer` is a record of the same
+    run (a task's, or the run's final record) that read every task's state (complete) with that instance
+    succeeded in its first try: sent as is, or merged where its Successful beats the Pending the server may
+    hold. Nothing else is folded: failures and later tries must win over a different terminal state on the
+    server (a success a failure overwrites; an earlier try's), which only the reporting record does (the
+    reporting task is authoritative), and a run's final record is the one that settles every task."""
+    if not (older.task_id and newer.run.complete and older.try_number == 1):
         return False
     if (newer.dag.dag_id, newer.run.run_id, newer.run.logical_date_ms) != (
         older.dag.dag_id,
