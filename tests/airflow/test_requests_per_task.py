@@ -44,11 +44,13 @@ def test_requests_per_task_ten_task_dag(
             f"{by_kind}; "
             f"wall {first.wall_s:.1f}s / {second.wall_s:.1f}s"
         )
-    # docs/openmetadata-writes.md: steady state is one status PUT per task (edges this worker merged already
-    # cost nothing), plus the run's final record written once per run by the run-level hook; never more than
-    # status + edges per task
+    # docs/openmetadata-writes.md: steady state is at most one status PUT per task (edges this worker merged
+    # already cost nothing), plus the run's final record written once per run by the run-level hook; never
+    # more than status + edges per task. `dags test` runs every task in one process: delivery waits for a
+    # pause in the hand-offs, so the run's task records leave their statuses to its final record (one PUT;
+    # a pause inside the run on a loaded machine splits that in a few).
     assert len(warm) <= 2 * TASKS + 1, by_kind
-    assert by_kind.get("PUT status") == TASKS + 1, by_kind
+    assert 1 <= by_kind.get("PUT status", 0) <= TASKS // 2, by_kind
     assert not [r for r in warm if r["path"].startswith("/api/v1/lineage")], by_kind
     # first run on a new worker: version, service and pipeline looked up (and created) once; per task its
     # status, its new tables looked up, and per edge one lookup + one write
