@@ -137,6 +137,9 @@ def test_run_task_states_reads_a_runs_task_instances_by_their_columns() -> None:
         ti = TaskInstance.__new__(TaskInstance)  # only its class is read: which table holds task instances
         dag_run = SimpleNamespace(dag_id="adapter_dag", run_id="r1")
         found = [task_run_info(row) for row in run_task_states(ti, dag_run, session)]
+        # the statement is built once per process: the next run's read binds its own run
+        other = SimpleNamespace(dag_id="adapter_dag", run_id="r2")
+        assert [(r.task_id, r.state) for r in run_task_states(ti, other, session)] == [("first", "failed")]
     states = sorted(found, key=lambda s: s.task_id)
     assert [(s.task_id, s.map_index, s.state, s.try_number) for s in states] == [
         ("first", -1, "success", 1),

@@ -105,16 +105,33 @@ def run_task_states(ti: Any, dag_run: Any, session: Any = None) -> list[Any]:
     columns), Airflow's own `dag_run.get_task_instances()`. A database error is raised, not retried: the
     caller owns the session."""
     table = getattr(type(ti), "__table__", None)
-    columns = getattr(table, "c", None)
-    if session is not None and columns is not None and all(name in columns for name in STATE_COLUMNS):
-        from sqlalchemy import select
-
-        query = select(*(columns[name] for name in STATE_COLUMNS)).where(
-            columns["dag_id"] == dag_run.dag_id, columns["run_id"] == dag_run.run_id
-        )
-        return list(session.execute(query))
+    query = _state_query(table) if session is not None and table is not None else None
+    if query is not None:
+        return list(session.execute(query, {"dag_id": dag_run.dag_id, "run_id": dag_run.run_id}))
     kwargs = {"session": session} if session is not None else {}
     return list(dag_run.get_task_instances(**kwargs))
+
+
+_STATE_QUERIES: dict[int, tuple[Any, Any]] = {}  # id(table) -> (the table, kept alive; its statement)
+
+
+def _state_query(table: Any) -> Any:
+    """The STATE_COLUMNS select of one run, with the run as bound parameters: built once per table and
+    process (building the expression cost about as much as running the query), None where the table lacks
+    a column."""
+    cached = _STATE_QUERIES.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    columns = getattr(table, "c", None)
+    query = None
+    if columns is not None and all(name in columns for name in (*STATE_COLUMNS, "dag_id", "run_id")):
+        from sqlalchemy import bindparam, select
+
+        query = select(*(columns[name] for name in STATE_COLUMNS)).where(
+            columns["dag_id"] == bindparam("dag_id"), columns["run_id"] == bindparam("run_id")
+        )
+    _STATE_QUERIES[id(table)] = (table, query)
+    return query
 
 
 def run_info(dag_run: Any, current: TaskRunInfo, siblings: Optional[list[Any]]) -> RunInfo:
