@@ -83,11 +83,11 @@ def test_one_write_per_task_try_with_backend_and_listener_on_2x(parity_runs: dic
         assert writes(rec) == Counter(
             {"pipelineServices": 1, "pipelines": 1, "status": len(sent), "lineage": len(EXPECTED_EDGES)}
         ), (venv, writes(rec))
-    # On 3.x every record sends its own status (it read only its own task). On 2.x `dags test` runs every task
-    # in one process: a success record whose state a newer record of the run carries leaves the status to it
-    # (delivery waits for a pause in the hand-offs); boom's failure and the final record always send theirs.
-    assert parity_runs["airflow3"].run.output.count("status in a newer record") == 0
-    assert 2 <= writes(parity_runs["airflow2"])["status"] <= len(RAN) + 1
+    # `dags test` runs every task in one process: a success record whose state a newer record of the run
+    # carries (on 2.x any; on 3.x, where a task record reads only its own task, the final record) leaves the
+    # status to it; boom's failure and the final record always send theirs.
+    for venv, rec in parity_runs.items():
+        assert 2 <= writes(rec)["status"] <= len(RAN) + 1, venv
     # The price of no metadata DB on 3.x: each report reads the stored status once to keep sibling times.
     status_reads = {
         venv: sum(1 for r in rec.requests if r["method"] == "GET" and r["path"].endswith("/status"))

@@ -47,8 +47,8 @@ from .spool import Outcome, Record, Spool
 log = logging.getLogger(__name__)
 
 # The delivery thread starts once hand-offs pause this long (a chain of tasks in one process hands off every
-# few tens of ms), and delivers anyway once the first record waited MAX_DEFER_SECONDS. Both are shorter than
-# the staleness bound below which a record still counts as fresh (one time budget, 5 s by default).
+# few tens of ms), and delivers anyway once the first record waited MAX_DEFER_SECONDS, or half the time
+# budget if that is shorter: a deferred record must still be fresh (younger than one budget) when it goes.
 QUIET_SECONDS = 0.5
 MAX_DEFER_SECONDS = 2.0
 
@@ -137,7 +137,7 @@ class Delivery:
             None  # set by runtime.py (a LazyReporter): the adapters read its config
         )
         self.quiet = quiet  # 0: deliver as soon as a hold ends (tests that watch the thread)
-        self.max_defer = min(MAX_DEFER_SECONDS, time_budget)
+        self.max_defer = min(MAX_DEFER_SECONDS, time_budget / 2)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._thread: Optional[threading.Thread] = None
@@ -150,8 +150,10 @@ class Delivery:
         self._due_now = False  # settle() or release(now=True): no pause to wait for
         self._unkept: list[tuple[str, TaskReport]] = []  # reports the spool could not keep, sent from memory
         self._own: dict[str, bool] = {}  # records this process handed off, not yet settled -> wait at exit?
-        # the newest record of a run, read by _superseded (each of the run's older records asks about it)
-        self._peeked: Optional[tuple[str, TaskReport]] = None
+        # the newest record of a run, read by _superseded (each of the run's older records asks about it):
+        # (path, report, whether it would go fresh)
+        self._peeked: Optional[tuple[str, TaskReport, bool]] = None
+        self._carriers: set[str] = set()  # records older ones left their status to: they must go fresh
         atexit.register(self._at_exit)
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._after_fork)
@@ -175,7 +177,6 @@ class Delivery:
             path = self.spool.store(report)
             with self._lock:
                 self._stop_after_own = False
-                self._due_now = False
                 self._last_hand_off = time.monotonic()
                 if hold:
                     self._hold_until = max(self._hold_until, started + self.time_budget)
@@ -297,8 +298,12 @@ class Delivery:
         with self._lock:
             self._in_flight = record.path
         # Fresh: never attempted and handed off within one time budget (by any process of the worker), so
-        # the task states it carries are as current as a report sent from the task itself.
-        fresh = record.deliveries == 0 and time.time() - record.created <= self.time_budget
+        # the task states it carries are as current as a report sent from the task itself. A record older
+        # ones left their status to was fresh when they did, and stays so: sent as a replay it would merge,
+        # and there a terminal state the server holds (an earlier try's) would beat the states it carries.
+        carrier = record.path in self._carriers
+        self._carriers.discard(record.path)
+        fresh = record.deliveries == 0 and (carrier or time.time() - record.created <= self.time_budget)
         report = record.report
         if not fresh:
             # Kept after a failed attempt, or left behind a while ago: the stored status may be newer, and
@@ -317,18 +322,25 @@ class Delivery:
         status PUT will replace this one's, so this record sends only its pipeline and edges. Behind a slow
         or recovering server that is one status request per run and backlog instead of one per task (the
         newest record is read once: the drain asks about it for each of the run's older records). Any
-        doubt (unreadable, gone, an error) sends the status."""
+        doubt (unreadable, gone, an error) sends the status. The newer record must go fresh (never
+        attempted, younger than one budget): a replay merges with the server's copy, where a stored terminal
+        state wins."""
         newer = record.newer
         if newer is None:
             return False
         try:
             peeked = self._peeked  # one read: another drain of this process may replace it meanwhile
             if peeked is None or peeked[0] != newer:
-                report = self.spool.peek(newer)
-                if report is None:
+                read = self.spool.peek(newer)
+                if read is None:
                     return False
-                peeked = self._peeked = (newer, report)
-            return supersedes(peeked[1], record.report)
+                report, deliveries, created = read
+                fresh = deliveries == 0 and time.time() - created <= self.time_budget
+                peeked = self._peeked = (newer, report, fresh)
+            if not (peeked[2] and supersedes(peeked[1], record.report)):
+                return False
+            self._carriers.add(newer)
+            return True
         except Exception:
             return False
 
@@ -357,7 +369,10 @@ class Delivery:
             except Exception as exc:  # the thread must end cleanly whatever happens
                 log.warning("OpenMetadata lineage: delivery stopped (%s)", type(exc).__name__)
             with self._lock:
-                self._deferred_since = None  # the spool is done with: the next hand-off waits afresh
+                # the spool is done with: the next hand-off waits for a pause afresh, and what
+                # release(now=True) asked for is done (a settle() still waiting keeps it)
+                self._deferred_since = None
+                self._due_now = self._due_now and self._stop_after_own
                 if self._more:
                     continue  # a hand-off came in meanwhile
                 # What is left (kept after a failure, or claimed by another process) is the spool's now: a
@@ -388,3 +403,4 @@ class Delivery:
         self._unkept = []
         self._own = {}
         self._peeked = None
+        self._carriers = set()

@@ -171,11 +171,11 @@ class Spool:
             return []
         return [os.path.join(self.directory, n) for n in sorted(n for n in names if n.endswith(SUFFIX))]
 
-    def peek(self, path: str) -> Optional[TaskReport]:
-        """The report a waiting record holds, read without claiming it (None: gone meanwhile, or unreadable;
-        a drain deals with it when its turn comes)."""
+    def peek(self, path: str) -> Optional[tuple[TaskReport, int, float]]:
+        """(report, deliveries, created) of a waiting record, read without claiming it (None: gone meanwhile,
+        or unreadable; a drain deals with it when its turn comes)."""
         try:
-            return _read(path)[0]
+            return _read(path)
         except Exception:
             return None
 
