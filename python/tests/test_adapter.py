@@ -148,3 +148,27 @@ def test_run_task_states_reads_a_runs_task_instances_by_their_columns() -> None:
     ]
     first = states[0]
     assert (first.start_ms, first.end_ms) == (int(START.timestamp() * 1000), int(ended.timestamp() * 1000))
+
+
+@pytest.mark.parametrize(("version", "expected"), [((2, 9, 2), 1), ((2, 10, 5), 2)])
+def test_a_final_record_carries_the_try_number_the_tasks_own_records_carry(
+    monkeypatch: pytest.MonkeyPatch, version: tuple[int, int, int], expected: int
+) -> None:
+    """Before 2.10 a finished first try shows `try_number` 2 (the property adds one once it left RUNNING);
+    the task's own records carry the stored 1, and the run's final record must match them to carry their
+    state (model.supersedes)."""
+    from airflow_openmetadata_lineage import adapter
+
+    monkeypatch.setattr(adapter, "airflow_version", lambda: version)
+    ti = SimpleNamespace(
+        task_id="a",
+        state="success",
+        start_date=START,
+        end_date=START,
+        map_index=-1,
+        try_number=2,
+        _try_number=1,
+    )
+    run = SimpleNamespace(dag_id="d", run_id="r", state="success", logical_date=START)
+    [info] = adapter.final_run_info(run, [ti]).task_runs
+    assert info.try_number == expected

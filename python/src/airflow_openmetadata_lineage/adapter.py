@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Optional
 
@@ -264,9 +265,17 @@ def final_run_info(dag_run: Any, tis: list[Any]) -> RunInfo:
         run_id=dag_run.run_id,
         logical_date_ms=logical_date_ms(dag_run),
         state=None if state is None else str(getattr(state, "value", state)),
-        task_runs=tuple(task_run_info(ti) for ti in tis),
+        task_runs=tuple(_final_task_run(ti) for ti in tis),
         complete=True,
     )
+
+
+def _final_task_run(ti: Any) -> TaskRunInfo:
+    """A finished task instance in a run's final record, with the try number the task's own records carry
+    (before 2.10 the stored column, not the property's `+ 1`), so the final record can carry their states."""
+    info = task_run_info(ti)
+    legacy = legacy_try_number(ti)
+    return info if legacy is None else replace(info, try_number=legacy)
 
 
 # -- what the listener hooks report -------------------------------------------------------------------------
