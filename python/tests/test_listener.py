@@ -290,12 +290,8 @@ def test_backend_then_listener_report_once(stub: OMStub, delivery: Delivery) -> 
     assert len(status_puts(stub)) == 2
 
 
-def test_the_success_hook_releases_the_backends_held_record(
-    stub: OMStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With the delivery thread (as in a task process): the backend's record waits for the success hook, and
-    goes once the hand-offs pause after it (delivery.QUIET_SECONDS), not one time budget (here 30 s) later."""
-    stub.seed_tables("db.s.c.a", "db.s.c.b", "db.s.c.c")
+def _threaded_delivery(stub: OMStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Delivery:
+    """The process's delivery with its background thread, as in a task process (time budget 30 s)."""
     options = {
         "airflow_service_name": "af",
         "openmetadata_api_endpoint": stub.url,
@@ -303,7 +299,18 @@ def test_the_success_hook_releases_the_backends_held_record(
         "time_budget": "30",
     }
     built = runtime.build_delivery(config.mapping_getter(options), background=True)
+    assert built is not None
     monkeypatch.setattr(runtime, "get_delivery", lambda: built)
+    return built
+
+
+def test_the_success_hook_releases_the_backends_held_record(
+    stub: OMStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the delivery thread (as in a task process): the backend's record waits for the success hook, and
+    goes once the hand-offs pause after it (delivery.QUIET_SECONDS), not one time budget (here 30 s) later."""
+    stub.seed_tables("db.s.c.a", "db.s.c.b", "db.s.c.c")
+    built = _threaded_delivery(stub, tmp_path, monkeypatch)
     dag, tasks = three_tasks()
     ti = FakeTI(tasks["extract"], "running")
     run = FakeDagRun([ti, FakeTI(tasks["load"], None), FakeTI(tasks["report"], None)])
@@ -326,15 +333,8 @@ def test_the_failure_hook_sends_at_once(
 ) -> None:
     """A failure is not left for a pause in the hand-offs (on Airflow 2's forked runner the process leaves
     without one, before the next task on the worker would replay it)."""
-    options = {
-        "airflow_service_name": "af",
-        "openmetadata_api_endpoint": stub.url,
-        "spool_dir": str(tmp_path / "spool"),
-        "time_budget": "30",
-    }
-    built = runtime.build_delivery(config.mapping_getter(options), background=True)
+    built = _threaded_delivery(stub, tmp_path, monkeypatch)
     built.quiet = built.max_defer = 60.0  # a pause that would not come within the test
-    monkeypatch.setattr(runtime, "get_delivery", lambda: built)
     _, tasks = three_tasks()
     ti = FakeTI(tasks["extract"], "failed")
     FakeDagRun([ti, FakeTI(tasks["load"], None), FakeTI(tasks["report"], None)])
