@@ -89,8 +89,10 @@ def test_our_steady_requests_per_task_at_most_edges_plus_one(short_run: dict) ->
         steady, first = cell["steady"], cell["first"]
         assert steady is not None and steady["returncode"] == 0, steady
         assert steady["reported"] == 10 and len(steady["task_requests"]) == 10, steady
-        # Sent by the delivery thread, outside each task's call window: the run's total per task.
-        assert 1 <= steady["requests"] / steady["reported"] <= limit, steady
+        # Sent by the delivery thread, outside each task's call window: the run's total. At least the run's
+        # status (in `dags test` the task records fold into the final record: one PUT per run), at most
+        # status + edges per task.
+        assert 1 <= steady["requests"] <= limit * steady["reported"], steady
         # ...and the first run drew every edge at least once.
         assert first["requests"] >= 10 * short_run["edges_per_task"], first
 
