@@ -113,16 +113,15 @@ def run_task_states(ti: Any, dag_run: Any, session: Any = None) -> list[Any]:
     return list(dag_run.get_task_instances(**kwargs))
 
 
-_STATE_QUERIES: dict[int, tuple[Any, Any]] = {}  # id(table) -> (the table, kept alive; its statement)
+_STATE_QUERIES: dict[Any, Any] = {}  # table (SQLAlchemy tables hash by identity) -> its statement or None
 
 
 def _state_query(table: Any) -> Any:
     """The STATE_COLUMNS select of one run, with the run as bound parameters: built once per table and
     process (building the expression cost about as much as running the query), None where the table lacks
     a column."""
-    cached = _STATE_QUERIES.get(id(table))
-    if cached is not None and cached[0] is table:
-        return cached[1]
+    if table in _STATE_QUERIES:
+        return _STATE_QUERIES[table]
     columns = getattr(table, "c", None)
     query = None
     if columns is not None and all(name in columns for name in (*STATE_COLUMNS, "dag_id", "run_id")):
@@ -131,7 +130,7 @@ def _state_query(table: Any) -> Any:
         query = select(*(columns[name] for name in STATE_COLUMNS)).where(
             columns["dag_id"] == bindparam("dag_id"), columns["run_id"] == bindparam("run_id")
         )
-    _STATE_QUERIES[id(table)] = (table, query)
+    _STATE_QUERIES[table] = query
     return query
 
 
